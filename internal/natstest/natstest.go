@@ -138,6 +138,3 @@ func split(s string) []string {
 	}
 	return append(out, s[start:])
 }
-
-
-

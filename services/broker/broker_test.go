@@ -209,7 +209,7 @@ func TestIllegalTransitionsRefusedAndDeadLettered(t *testing.T) {
 		}
 		return nil
 	})
-	ref := decode[contracts.TicketRefused](t, h.ticketEvents("cd.ticket.inspections."+tid+".refused")[0].Data)
+	ref := decode[contracts.TicketRefused](t, h.ticketEvents("cd.ticket.inspections." + tid + ".refused")[0].Data)
 	if ref.RefusedEventID != bad || ref.CurrentStatus != contracts.StatusQueued || ref.ReasonCode != contracts.ReasonIllegalTransition {
 		t.Fatalf("refusal: %+v", ref)
 	}

@@ -88,8 +88,8 @@ func (h *Handoff) markSeen(id string) {
 
 // KV keys: the record by request id, and indexes from the ticket id and
 // both references.
-func recordKey(rid string) string     { return "h." + rid }
-func ticketKey(tid string) string     { return "t." + tid }
+func recordKey(rid string) string    { return "h." + rid }
+func ticketKey(tid string) string    { return "t." + tid }
 func referenceKey(ref string) string { return "r." + ref }
 
 // ErrNotFound is returned when no handoff matches.
