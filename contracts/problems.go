@@ -33,7 +33,7 @@ func flatten(e *jsonschema.ValidationError, out []Problem) []Problem {
 	case *kind.AnyOf, *kind.OneOf:
 		// The branches are alternatives, not faults: listing each one's
 		// complaint would send the caller chasing every alternative.
-		return append(out, newProblem(at, keyword(e.ErrorKind), e.ErrorKind.LocalizedString(englishPrinter)))
+		return append(out, alternativesProblem(e, at))
 	}
 	if len(e.Causes) == 0 {
 		return append(out, newProblem(at, keyword(e.ErrorKind), e.ErrorKind.LocalizedString(englishPrinter)))
@@ -42,6 +42,28 @@ func flatten(e *jsonschema.ValidationError, out []Problem) []Problem {
 		out = flatten(c, out)
 	}
 	return out
+}
+
+// alternativesMessages say what a shared anyOf asks for; the library can
+// only say that it failed.
+var alternativesMessages = map[string]Text{
+	SchemaBaseURI + "common.json#/$defs/location": {
+		EN: "a location needs an address, or both lat and long",
+		AR: "يجب أن يتضمن الموقع عنوانا، أو خط العرض وخط الطول معا"},
+	SchemaBaseURI + "common.json#/$defs/amendment": {
+		EN: "an amendment must change at least one of description, attributes, location or note",
+		AR: "يجب أن يغيّر التعديل واحدا على الأقل من: الوصف أو الخصائص أو الموقع أو الملاحظة"},
+}
+
+func alternativesProblem(e *jsonschema.ValidationError, at string) Problem {
+	p := newProblem(at, keyword(e.ErrorKind), "matches none of the allowed alternatives")
+	if msg, ok := alternativesMessages[e.SchemaURL]; ok {
+		p.Message = Text{EN: msg.EN, AR: msg.AR + ": " + at}
+		if at == "" {
+			p.Message.AR = msg.AR
+		}
+	}
+	return p
 }
 
 func appendMissing(out []Problem, at, code string, missing []string) []Problem {

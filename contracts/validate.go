@@ -36,11 +36,18 @@ type ValidationError struct {
 	Problems  []Problem
 }
 
-// Error summarises the problems in English, one "pointer: code" per problem.
+// Error names the first problems by pointer and code only. It leaves out
+// the messages on purpose: they may quote the offending value, a caller's
+// phone number for instance, and errors end up in logs.
 func (e *ValidationError) Error() string {
+	const listed = 10
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d problem(s):", e.EventType, len(e.Problems))
 	for i, p := range e.Problems {
+		if i == listed {
+			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-listed)
+			break
+		}
 		if i > 0 {
 			b.WriteByte(';')
 		}
@@ -48,7 +55,7 @@ func (e *ValidationError) Error() string {
 		if ptr == "" {
 			ptr = "/"
 		}
-		fmt.Fprintf(&b, " %s: %s (%s)", ptr, p.Message.EN, p.Code)
+		fmt.Fprintf(&b, " %s %s", ptr, p.Code)
 	}
 	return b.String()
 }

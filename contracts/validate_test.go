@@ -168,9 +168,31 @@ func TestValidateReportsEveryLeafInOrder(t *testing.T) {
 func TestValidationErrorSummarises(t *testing.T) {
 	err := contracts.Validate(contracts.TypeRequestCancelled, []byte(`{}`))
 	msg := err.Error()
-	for _, want := range []string{contracts.TypeRequestCancelled, "3 problem", "/request_id", "/reason_code", "required"} {
+	for _, want := range []string{contracts.TypeRequestCancelled, "3 problem", "/request_id required", "/reason_code required"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Error() = %q, lacks %q", msg, want)
+		}
+	}
+}
+
+// Errors are logged, and logs must never hold personal data: the message of
+// a problem may quote the bad value, Error() must not.
+func TestValidationErrorKeepsValuesOutOfItsText(t *testing.T) {
+	payload := readFile(t, "examples/invalid/bad-phone.json")
+	var ex invalidExample
+	if err := json.Unmarshal(payload, &ex); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(ex.Payload, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["caller"].(map[string]any)["phone"] = "+971-50-BAD-NUMBER"
+	doc["caller"].(map[string]any)["email"] = "mariam at example dot com"
+	err := contracts.Validate(ex.EventType, mustJSON(t, doc))
+	for _, secret := range []string{"BAD-NUMBER", "mariam at"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("Error() leaks %q: %s", secret, err)
 		}
 	}
 }
@@ -254,12 +276,19 @@ func TestSchemasAvoidPropertyNames(t *testing.T) {
 // Services validate on many goroutines at once; the compiled schemas are
 // shared, so the race detector must find nothing here.
 func TestValidateConcurrently(t *testing.T) {
-	examples := validExamples(t)
+	examples, invalid := validExamples(t), invalidExamples(t)
 	var wg sync.WaitGroup
-	errs := make(chan error, len(examples)*4)
+	errs := make(chan error, (len(examples)+len(invalid))*4)
 	for range 4 {
 		for _, ex := range examples {
 			wg.Go(func() { errs <- contracts.Validate(ex.eventType, ex.payload) })
+		}
+		for _, ex := range invalid {
+			wg.Go(func() {
+				if contracts.Validate(ex.EventType, ex.Payload) == nil {
+					errs <- errors.New(ex.name + " passed")
+				}
+			})
 		}
 	}
 	wg.Wait()
@@ -320,4 +349,14 @@ func TestProblemsOfHostilePayloadsArePublishable(t *testing.T) {
 	if !hasProblem(ps, "", contracts.CodeTooManyProblems) {
 		t.Error("a truncated list must say that problems were left out")
 	}
+}
+
+func TestAlternativesAreExplained(t *testing.T) {
+	ps := problems(t, contracts.Validate(contracts.TypeRequestSubmitted, []byte(`{"location":{"area":"Al Majaz"}}`)))
+	for _, p := range ps {
+		if p.Pointer == "/location" && p.Code == "anyOf" && strings.Contains(p.Message.EN, "address") {
+			return
+		}
+	}
+	t.Fatalf("no explained anyOf problem at /location in %+v", ps)
 }
