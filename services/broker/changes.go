@@ -62,7 +62,7 @@ func (b *Broker) cancelled(ctx context.Context, d *events.Delivery) error {
 		}
 		h.markSeen(d.ID)
 		now := b.cfg.Now().UTC()
-		if h.Status.Finished() || h.TicketID == "" {
+		if h.TicketID == "" || !CanTransition(h.Status, contracts.StatusCancelled) {
 			b.refuseChange(h, d)
 			return nil
 		}

@@ -76,7 +76,7 @@ func (b *Broker) route(req *contracts.RequestSubmitted, d *events.Delivery) (*Ha
 		return h, b.reject(h, d.ID, reason, problems, svc.Notice)
 	}
 	tid := newTicketID()
-	h.TicketID, h.TicketReference = tid, contracts.Reference(contracts.TicketReferencePrefix, d.Sequence)
+	h.TicketID, h.TicketReference = tid, ticketReference(d.Sequence)
 	h.Queue, h.Priority, h.OpenedAt = svc.Queue, svc.Priority, now
 	ack, resolve := now.Add(svc.AckSLA()), now.Add(svc.ResolveSLA())
 	h.AckDueAt, h.ResolveDueAt = &ack, &resolve
@@ -170,4 +170,14 @@ func must(err error) {
 	if err != nil {
 		panic(err)
 	}
+}
+
+// ticketReference derives a ticket's reference from the stream sequence of
+// the request that opened it: unique by construction, since the first
+// writer's sequence is kept. Multiplying by an odd constant modulo 2^40 is
+// a bijection, so references stay unique while no longer counting up
+// visibly from CD-0000-0001.
+func ticketReference(seq uint64) string {
+	const mask = 1<<40 - 1
+	return contracts.Reference(contracts.TicketReferencePrefix, (seq*0x9E3779B97F)&mask)
 }
