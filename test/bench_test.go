@@ -225,4 +225,3 @@ func (l *loop) percentile(xs []float64, p float64) float64 {
 	sort.Float64s(s)
 	return s[int(float64(len(s)-1)*p/100)]
 }
-
