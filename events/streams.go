@@ -136,3 +136,12 @@ const (
 	BucketIdempotency = "CC_IDEMPOTENCY"  // CC: first responses to Idempotency-Key requests
 	BucketTicketStore = "CD_TICKET_STORE" // CD: Civil Defence's own ticket store
 )
+
+// StreamsOfAccount names the streams an account owns.
+func StreamsOfAccount(account string) []string {
+	var names []string
+	for _, sc := range (StoreConfig{Replicas: 1}).StreamsOf(account) {
+		names = append(names, sc.Name)
+	}
+	return names
+}

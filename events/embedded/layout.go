@@ -111,7 +111,9 @@ func readStream(st string) []string {
 		"$JS.API.CONSUMER.INFO." + st + ".>", "$JS.API.CONSUMER.MSG.NEXT." + st + ".*", "$JS.FC." + st + ".>", "$JS.ACK." + st + ".>"}
 }
 
-// Password returns the password of a user; the layout is rendered with it.
+// Password returns the password of a user as it must appear in the
+// configuration: a quoted string, or an unquoted $VARIABLE that
+// nats-server resolves from the environment.
 type Password func(user string) string
 
 // AccountsConfig renders the accounts block of a nats-server configuration:
@@ -126,7 +128,7 @@ func AccountsConfig(pw Password) string {
 		for _, s := range Systems() {
 			if s.Account == acc {
 				pub, sub := s.permissions()
-				fmt.Fprintf(&b, "      {user: %q, password: %q, permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}\n",
+				fmt.Fprintf(&b, "      {user: %q, password: %s, permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}\n",
 					s.User, pw(s.User), list(pub), list(sub))
 			}
 		}
@@ -134,7 +136,7 @@ func AccountsConfig(pw Password) string {
 		b.WriteString(exportsImports(acc))
 		b.WriteString("  }\n")
 	}
-	fmt.Fprintf(&b, "  SYS {\n    users: [{user: \"sys\", password: %q}]\n  }\n}\nsystem_account: SYS\n", pw("sys"))
+	fmt.Fprintf(&b, "  SYS {\n    users: [{user: \"sys\", password: %s}]\n  }\n}\nsystem_account: SYS\n", pw("sys"))
 	return b.String()
 }
 

@@ -105,7 +105,7 @@ func (c Config) options(pw map[string]string) (*server.Options, error) {
 	store := filepath.Join(c.Dir, "jetstream")
 	conf := fmt.Sprintf("server_name: %q\njetstream {\n  store_dir: %q\n  max_file_store: 10GB\n  max_memory_store: 256MB\n%s}\n",
 		c.ServerName, store, syncLine(c.SyncAlways))
-	conf += "max_payload: 1MB\n" + AccountsConfig(func(u string) string { return pw[u] })
+	conf += "max_payload: 1MB\n" + AccountsConfig(func(u string) string { return strconv.Quote(pw[u]) })
 	path := filepath.Join(c.Dir, "nats.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)

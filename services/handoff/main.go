@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{"up", "run everything on an embedded NATS server (one machine, for trying and developing)", runUp},
 		{"broker", "run the broker against an external NATS", runBroker},
+		{"provision", "create or update an account's streams and buckets on an external NATS", runProvision},
 		{"submit", "submit a request as the contact centre", runSubmit},
 		{"update", "report a Civil Defence status change for a ticket", runUpdate},
 		{"show", "show a handoff's state and history by request id, ticket id or reference", runShow},
