@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sharjah-handoff/handoff/contracts"
 	"github.com/sharjah-handoff/handoff/events"
@@ -44,13 +45,13 @@ func (b *Broker) change(ctx context.Context, rid string, mutate func(h *Handoff)
 		}
 		merr := mutate(h)
 		if errors.Is(merr, errUnchanged) {
-			return h, b.flush(ctx, h)
+			return h, b.flush(ctx, h, rev)
 		}
 		if merr != nil {
 			return h, merr
 		}
 		h.UpdatedAt = b.cfg.Now().UTC()
-		_, err = b.store.Update(ctx, h, rev)
+		newRev, err := b.store.Update(ctx, h, rev)
 		if errors.Is(err, jetstream.ErrKeyExists) || isWrongSequence(err) {
 			b.metrics.conflicts.Add(ctx, 1)
 			if attempt < 20 {
@@ -60,7 +61,7 @@ func (b *Broker) change(ctx context.Context, rid string, mutate func(h *Handoff)
 		if err != nil {
 			return nil, fmt.Errorf("update handoff %s: %w", rid, err)
 		}
-		return h, b.flush(ctx, h)
+		return h, b.flush(ctx, h, newRev)
 	}
 }
 
@@ -71,30 +72,65 @@ func isWrongSequence(err error) bool {
 
 // flush makes the indexes exist, sends the outbox with the events' fixed
 // ids, empties it with compare-and-swap, and brings the SLA watch list in
-// line with the record. Each step may be repeated safely.
-func (b *Broker) flush(ctx context.Context, h *Handoff) error {
-	if !h.Indexed || len(h.Outbox) > 0 {
-		if err := b.store.index(ctx, h); err != nil {
-			return err
+// line with the record. Each step may be repeated safely. rev is the
+// record's revision as last written, or 0 if unknown. Independent round
+// trips to the server run concurrently: they dominate a handoff's latency.
+func (b *Broker) flush(ctx context.Context, h *Handoff, rev uint64) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.syncSLA(gctx, h) })
+	if !h.Indexed {
+		g.Go(func() error { return b.store.index(gctx, h) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if len(h.Outbox) == 0 {
+		return nil
+	}
+	if err := b.fault("before-publish"); err != nil {
+		return err
+	}
+	if err := b.publishOutbox(ctx, h); err != nil {
+		return err
+	}
+	return b.clearOutbox(ctx, h, rev)
+}
+
+// publishOutbox sends the pending events and waits for their acks. Events
+// for one party (one stream) go one after another, in outbox order, so
+// each side sees them in order; the two parties' events go concurrently.
+func (b *Broker) publishOutbox(ctx context.Context, h *Handoff) error {
+	lanes := map[string][]Pending{}
+	var order []string
+	for _, p := range h.Outbox {
+		r, _ := events.RouteOf(p.Type)
+		if _, ok := lanes[r.Stream]; !ok {
+			order = append(order, r.Stream)
 		}
-		if err := b.fault("before-publish"); err != nil {
-			return err
-		}
-		for _, p := range h.Outbox {
-			if _, err := b.pub.Publish(ctx, events.Outgoing{Type: p.Type, Tokens: p.Tokens, ID: p.ID,
-				Subject: subjectOf(p), CorrelationID: h.RequestID, CausationID: p.CausationID,
-				Payload: json.RawMessage(p.Payload)}); err != nil {
-				return err
+		lanes[r.Stream] = append(lanes[r.Stream], p)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, stream := range order {
+		g.Go(func() error {
+			for _, p := range lanes[stream] {
+				if _, err := b.pub.Publish(gctx, events.Outgoing{Type: p.Type, Tokens: p.Tokens, ID: p.ID,
+					Subject: subjectOf(p), CorrelationID: h.RequestID, CausationID: p.CausationID,
+					Payload: json.RawMessage(p.Payload)}); err != nil {
+					return err
+				}
 			}
-			if err := b.fault("after-publish:" + p.Type); err != nil {
-				return err
-			}
-		}
-		if err := b.clearOutbox(ctx, h.RequestID, h.Outbox); err != nil {
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, p := range h.Outbox {
+		if err := b.fault("after-publish:" + p.Type); err != nil {
 			return err
 		}
 	}
-	return b.syncSLA(ctx, h)
+	return nil
 }
 
 // subjectOf is the CloudEvents subject of an outgoing event: the ticket
@@ -105,15 +141,21 @@ func subjectOf(p Pending) string {
 
 // clearOutbox removes the sent entries, by id, and marks the record
 // indexed. Entries added meanwhile by another change stay for its flush.
-func (b *Broker) clearOutbox(ctx context.Context, rid string, sent []Pending) error {
-	done := make(map[string]bool, len(sent))
-	for _, p := range sent {
+func (b *Broker) clearOutbox(ctx context.Context, flushed *Handoff, rev uint64) error {
+	rid := flushed.RequestID
+	done := make(map[string]bool, len(flushed.Outbox))
+	for _, p := range flushed.Outbox {
 		done[p.ID] = true
 	}
+	// The first try assumes nobody wrote since the record we flushed, and
+	// saves a read; a conflict falls back to reading it.
 	for attempt := 0; attempt < 20; attempt++ {
-		h, rev, err := b.store.Get(ctx, rid)
-		if err != nil {
-			return err
+		h := flushed.clone()
+		if attempt > 0 || rev == 0 {
+			var err error
+			if h, rev, err = b.store.Get(ctx, rid); err != nil {
+				return err
+			}
 		}
 		left := h.Outbox[:0]
 		for _, p := range h.Outbox {
@@ -124,8 +166,8 @@ func (b *Broker) clearOutbox(ctx context.Context, rid string, sent []Pending) er
 		if len(left) == len(h.Outbox) && h.Indexed {
 			return nil
 		}
-		h.Outbox, h.Indexed = left, true
-		_, err = b.store.Update(ctx, h, rev)
+		h.Outbox, h.Indexed = append([]Pending(nil), left...), true
+		_, err := b.store.Update(ctx, h, rev)
 		if err == nil {
 			return nil
 		}
@@ -169,4 +211,12 @@ func (b *Broker) syncSLA(ctx context.Context, h *Handoff) error {
 		return fmt.Errorf("sla unwatch %s: %w", h.RequestID, err)
 	}
 	return nil
+}
+
+// clone copies what clearOutbox changes, so the caller's record stays as
+// it was flushed.
+func (h *Handoff) clone() *Handoff {
+	c := *h
+	c.Outbox = append([]Pending(nil), h.Outbox...)
+	return &c
 }

@@ -34,21 +34,19 @@ func (b *Broker) submitted(ctx context.Context, d *events.Delivery) error {
 	if err := json.Unmarshal(d.Data, &req); err != nil {
 		return events.Permanent(events.ReasonSchema, err)
 	}
-	if _, err := b.change(ctx, req.RequestID, func(*Handoff) error { return errUnchanged }); !errors.Is(err, ErrNotFound) {
-		if err == nil {
-			b.metrics.duplicates.Add(ctx, 1)
-		}
-		return err
-	}
 	h, err := b.route(&req, d)
 	if err != nil {
 		return events.Permanent(events.ReasonSchema, err)
 	}
-	if _, err := b.store.Create(ctx, h); errors.Is(err, jetstream.ErrKeyExists) {
-		// Another broker instance won the race; finish what it started.
+	rev, err := b.store.Create(ctx, h)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		// Submitted again, or another broker instance won the race: only
+		// finish what the first one started.
+		b.metrics.duplicates.Add(ctx, 1)
 		_, err = b.change(ctx, req.RequestID, func(*Handoff) error { return errUnchanged })
 		return err
-	} else if err != nil {
+	}
+	if err != nil {
 		return fmt.Errorf("create handoff %s: %w", req.RequestID, err)
 	}
 	if err := b.fault("after-create"); err != nil {
@@ -59,7 +57,7 @@ func (b *Broker) submitted(ctx context.Context, d *events.Delivery) error {
 	} else {
 		b.metrics.rejected.Add(ctx, 1)
 	}
-	return b.flush(ctx, h)
+	return b.flush(ctx, h, rev)
 }
 
 // route decides the fate of a new request: a queued handoff with a ticket
