@@ -466,3 +466,37 @@ func TestTraceIDCarriedFromPublisherToConsumer(t *testing.T) {
 		}
 	}
 }
+
+// A publish that gets no ack (here: no stream for a moment, as during a
+// leader election) is retried with the same id until it is stored, once.
+func TestPublishRetriesUntilStored(t *testing.T) {
+	s := natstest.Start(t)
+	_, admin := natstest.Connect(t, s, "broker-admin")
+	ctx := context.Background()
+	if err := admin.DeleteStream(ctx, events.StreamCCRequests); err != nil {
+		t.Fatal(err)
+	}
+	p := agentPublisher(t, s, events.WithPublishAttempts(20), events.WithPublishTimeout(200*time.Millisecond))
+	rid := newRID()
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Publish(ctx, events.Outgoing{Type: contracts.TypeRequestSubmitted, Tokens: []string{rid},
+			ID: "retry-" + rid, Subject: rid, CorrelationID: rid, Payload: submitted(rid)})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("publish returned before the stream existed: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := events.Provision(ctx, admin, events.AccountBroker, events.StoreConfig{Replicas: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("publish not retried to success: %v", err)
+	}
+	msgs := natstest.StreamMessages(t, s, events.StreamCCRequests, "")
+	if len(msgs) != 1 || msgs[0].Header.Get("Nats-Msg-Id") != "retry-"+rid {
+		t.Fatalf("stored %d messages", len(msgs))
+	}
+}
