@@ -114,4 +114,3 @@ func TestOneTraceAcrossBothAgencies(t *testing.T) {
 		}
 	}
 }
-
