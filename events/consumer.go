@@ -178,7 +178,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
+			// Missed heartbeats while NATS reconnects, a leader moving: the
+			// iterator recovers by itself; don't spin while it does.
 			c.cfg.Logger.Warn("consumer fetch", "stream", c.cfg.Stream, "consumer", c.cfg.Durable, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
 			continue
 		}
 		select {
