@@ -88,3 +88,24 @@ func copyHeaders(h nats.Header) map[string][]string {
 	}
 	return out
 }
+
+// Replay publishes a dead letter's original message again, to its original
+// subject with its original CloudEvents and trace headers, once the cause
+// is fixed. NATS control headers are not copied; the message id is new
+// (derived from the dead letter, so replaying twice stores it once), while
+// ce-id stays, so consumers still recognise the event.
+func Replay(ctx context.Context, js jetstream.JetStream, dl DeadLetter, dlqSeq uint64) (*jetstream.PubAck, error) {
+	msg := nats.NewMsg(dl.Subject)
+	for k, v := range dl.Headers {
+		if !controlHeader(k) {
+			msg.Header[k] = append([]string(nil), v...)
+		}
+	}
+	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("replay-%s-%d-%d", dl.Stream, dl.StreamSequence, dlqSeq))
+	msg.Data = dl.Payload
+	ack, err := js.PublishMsg(ctx, msg)
+	if err != nil {
+		return nil, fmt.Errorf("replay %s/%d: %w", dl.Stream, dl.StreamSequence, err)
+	}
+	return ack, nil
+}

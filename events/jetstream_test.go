@@ -500,3 +500,43 @@ func TestPublishRetriesUntilStored(t *testing.T) {
 		t.Fatalf("stored %d messages", len(msgs))
 	}
 }
+
+func TestDeadLetterReplayedOnceFixed(t *testing.T) {
+	f := newConsumeFixture(t)
+	var fixed atomic.Bool
+	var handled atomic.Int32
+	f.run(t, events.ConsumerConfig{}, func(_ context.Context, d *events.Delivery) error {
+		if !fixed.Load() {
+			return events.Permanent("catalogue_missing_service", errors.New("service not in catalogue yet"))
+		}
+		handled.Add(1)
+		return nil
+	})
+	rid := newRID()
+	pub := publishRequest(t, f.pub, rid, "")
+	natstest.Eventually(t, func() error {
+		if len(f.deadLetters(t)) != 1 {
+			return fmt.Errorf("not dead-lettered")
+		}
+		return nil
+	})
+	fixed.Store(true)
+	dlqMsg := natstest.StreamMessages(t, f.s, events.StreamDeadLetter, "")[0]
+	dl, _ := events.ReadDeadLetter(dlqMsg.Data)
+	_, ops := natstest.Connect(t, f.s, "console")
+	for i := 0; i < 2; i++ { // twice: stored once
+		if _, err := events.Replay(context.Background(), ops, dl, dlqMsg.Sequence); err != nil {
+			t.Fatal(err)
+		}
+	}
+	natstest.Eventually(t, func() error {
+		if handled.Load() != 1 {
+			return fmt.Errorf("replayed message handled %d times", handled.Load())
+		}
+		return nil
+	})
+	msgs := natstest.StreamMessages(t, f.s, events.StreamCCRequests, "cc.request."+rid+".>")
+	if len(msgs) != 2 || msgs[1].Header.Get("ce-id") != pub.ID {
+		t.Fatalf("stream holds %d messages for the request; replay must keep ce-id", len(msgs))
+	}
+}

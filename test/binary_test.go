@@ -152,6 +152,15 @@ func TestUpSubmitUpdateShowRestart(t *testing.T) {
 		return nil
 	})
 
+	// An illegal change is refused and dead-lettered; operators see it.
+	handoff(t, data, "update", "--ticket", tid, "--version", "3", "--status", "closed")
+	natstest.Eventually(t, func() error {
+		if s := handoff(t, data, "dlq", "list"); !strings.Contains(s, "illegal_transition") {
+			return fmt.Errorf("dlq list:\n%s", s)
+		}
+		return nil
+	})
+
 	if took := p.interrupt(t); took > 5*time.Second {
 		t.Fatalf("Ctrl-C took %s to stop everything", took)
 	}

@@ -33,6 +33,7 @@ func commands() []command {
 		{"submit", "submit a request as the contact centre", runSubmit},
 		{"update", "report a Civil Defence status change for a ticket", runUpdate},
 		{"show", "show a handoff's state and history by request id, ticket id or reference", runShow},
+		{"dlq", "list dead letters, or replay one once its cause is fixed", runDLQ},
 		{"version", "print the version", runVersion},
 	}
 }
