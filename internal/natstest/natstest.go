@@ -4,6 +4,7 @@ package natstest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -25,9 +26,17 @@ func Start(t testing.TB) *embedded.Server {
 // a server on the same state.
 func StartIn(t testing.TB, dir string) *embedded.Server {
 	t.Helper()
+	return StartAt(t, dir, "127.0.0.1:0")
+}
+
+// StartAt is StartIn on a fixed address (see FreeAddr), so that a test can
+// stop a server and start it again where its clients will reconnect, as
+// they would to a restarted production server.
+func StartAt(t testing.TB, dir, listen string) *embedded.Server {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := embedded.Start(ctx, embedded.Config{Dir: dir, Listen: "127.0.0.1:0"})
+	s, err := embedded.Start(ctx, embedded.Config{Dir: dir, Listen: listen})
 	if err != nil {
 		t.Fatalf("start nats: %v", err)
 	}
@@ -36,6 +45,18 @@ func StartIn(t testing.TB, dir string) *embedded.Server {
 		t.Fatalf("provision: %v", err)
 	}
 	return s
+}
+
+// FreeAddr returns a loopback address whose port was free a moment ago,
+// for StartAt.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // Connect connects as user and closes the connection when the test ends.
@@ -102,6 +123,40 @@ func StreamMessages(t testing.TB, s *embedded.Server, stream, filter string) []*
 		}
 	}
 	return out
+}
+
+// RefuseNew makes stream refuse every new message, as a full stream with
+// discard-new does, so that a test can see how publishers cope with a
+// server that says no. It returns how to undo it.
+func RefuseNew(t testing.TB, s *embedded.Server, stream string) (restore func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, js := Connect(t, s, embedded.AdminOf(accountOf(stream)))
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, full := info.Config, info.Config
+	full.Discard, full.MaxMsgs = jetstream.DiscardNew, max(int64(info.State.Msgs), 1)
+	if info.State.Msgs == 0 {
+		full.MaxBytes = 1 // not even one message fits
+	}
+	if _, err := js.UpdateStream(ctx, full); err != nil {
+		t.Fatalf("fill %s: %v", stream, err)
+	}
+	return func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := js.UpdateStream(ctx, orig); err != nil {
+			t.Fatalf("restore %s: %v", stream, err)
+		}
+	}
 }
 
 func accountOf(stream string) string {

@@ -29,6 +29,8 @@ func commands() []command {
 	return []command{
 		{"up", "run everything on an embedded NATS server (one machine, for trying and developing)", runUp},
 		{"broker", "run the broker against an external NATS", runBroker},
+		{"intake", "run the contact-centre intake (Open311 API, agents' page, request view) against an external NATS", runIntake},
+		{"backoffice", "run the Civil Defence back office (officers' page and API) against an external NATS", runBackoffice},
 		{"provision", "create or update an account's streams and buckets on an external NATS", runProvision},
 		{"submit", "submit a request as the contact centre", runSubmit},
 		{"update", "report a Civil Defence status change for a ticket", runUpdate},

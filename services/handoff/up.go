@@ -54,7 +54,11 @@ type upService struct {
 
 // upServices are the services of `handoff up`, in start order.
 func upServices() []upService {
-	return []upService{brokerUpService()}
+	return []upService{
+		brokerUpService(),
+		backofficeUpService(),
+		intakeUpService(),
+	}
 }
 
 type upFlags struct {

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sharjah-handoff/handoff/events"
+	"github.com/sharjah-handoff/handoff/internal/telemetry"
+	"github.com/sharjah-handoff/handoff/services/intake"
+)
+
+// Files of the intake under `handoff up`'s data directory: the same
+// formats `handoff intake` reads, so a demo set-up can be edited into a
+// real one.
+const (
+	intakeKeysFile   = "api-keys.json"
+	intakeAgentsFile = "agents.json"
+	intakeDemoFile   = "demo-credentials.json"
+	demoAgentID      = "agent"
+)
+
+func intakeUpService() upService {
+	return upService{Name: "intake", User: "intake", Agency: telemetry.AgencyContactCentre,
+		Start: func(ctx context.Context, env upEnv) (running, error) {
+			demo, err := demoIntake(env.Data, bcrypt.DefaultCost)
+			if err != nil {
+				return running{}, err
+			}
+			keys, err := intake.LoadAPIKeys(filepath.Join(env.Data, intakeKeysFile))
+			if err != nil {
+				return running{}, err
+			}
+			agents, err := intake.LoadAgents(filepath.Join(env.Data, intakeAgentsFile))
+			if err != nil {
+				return running{}, err
+			}
+			key, err := sessionKey(filepath.Join(env.Data, "session.key"), true)
+			if err != nil {
+				return running{}, err
+			}
+			svc, err := intake.New(ctx, env.JS, intake.Config{Catalogue: env.Catalogue, APIKeys: keys, Agents: agents,
+				SessionKey: key, Logger: env.Log, TracerProvider: env.Telemetry.Tracer, MeterProvider: env.Telemetry.Meter})
+			if err != nil {
+				return running{}, err
+			}
+			h := svc.Handler()
+			return running{Run: svc.Run, Mounts: map[string]http.Handler{intake.APIPrefix: h, "/agent/": h},
+				Info: intakeInfo(env, demo)}, nil
+		}}
+}
+
+// demoCredentials are the demo API key and agent password that `handoff
+// up` makes on its first start and prints on every start.
+type demoCredentials struct {
+	APIKey        string `json:"api_key"`
+	AgentID       string `json:"agent_id"`
+	AgentPassword string `json:"agent_password"`
+}
+
+// demoIntake makes, on the first start, a random staff API key and a demo
+// agent: the keys and agents files hold only their hashes, and a file
+// readable only by the owner holds the secrets to print. Files edited by
+// hand are left as they are. cost is bcrypt's.
+func demoIntake(dir string, cost int) (demoCredentials, error) {
+	var demo demoCredentials
+	path := filepath.Join(dir, intakeDemoFile)
+	if data, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(data, &demo); err != nil {
+			return demo, fmt.Errorf("%s: %w", path, err)
+		}
+		return demo, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return demo, err
+	}
+	demo = demoCredentials{APIKey: "hk_" + rand.Text(), AgentID: demoAgentID, AgentPassword: rand.Text()[:16]}
+	hash, err := bcrypt.GenerateFromPassword([]byte(demo.AgentPassword), cost)
+	if err != nil {
+		return demo, err
+	}
+	files := []struct {
+		name string
+		v    any
+	}{
+		{intakeKeysFile, map[string]any{"keys": []intake.APIKey{{Name: "demo", SHA256: intake.HashAPIKey(demo.APIKey), Staff: true}}}},
+		{intakeAgentsFile, map[string]any{"agents": []intake.Agent{{ID: demo.AgentID, Name: "Demo agent", PasswordBcrypt: string(hash)}}}},
+		{intakeDemoFile, demo},
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f.name)); err == nil && f.name != intakeDemoFile {
+			continue
+		}
+		data, _ := json.MarshalIndent(f.v, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, f.name), append(data, '\n'), 0o600); err != nil {
+			return demo, err
+		}
+	}
+	return demo, nil
+}
+
+func intakeInfo(env upEnv, demo demoCredentials) []string {
+	return []string{
+		fmt.Sprintf("Open311     %s%sservices.json   (GeoReport v2, .json and .xml)", env.HTTPBase, intake.APIPrefix),
+		fmt.Sprintf("  api_key %s   (staff; keys in %s)", demo.APIKey, filepath.Join(env.Data, intakeKeysFile)),
+		fmt.Sprintf("  curl -s '%s%srequests.json?api_key=%s'", env.HTTPBase, intake.APIPrefix, demo.APIKey),
+		fmt.Sprintf("Agent page  %s/agent/   log in as %s, password %s   (agents in %s)", env.HTTPBase, demo.AgentID,
+			demo.AgentPassword, filepath.Join(env.Data, intakeAgentsFile)),
+	}
+}
+
+type intakeFlags struct {
+	conn                               connFlags
+	http, apiKeys, agents, keyFile     string
+	catalogue, jurisdiction, logFormat string
+	plainCookies, hashPassword         bool
+	grace, submitTimeout, readTimeout  time.Duration
+	maxBody                            int64
+}
+
+func runIntake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f intakeFlags
+	fs := newFlagSet("intake", "--nats URL --api-keys FILE [flags]", `Runs the contact-centre intake alone against an external NATS: the Open311
+GeoReport v2 API under /open311/v2/, the agents' page under /agent/, and the
+request view built from CC_UPDATES. API keys come from --api-keys (JSON:
+{"keys": [{"name", "sha256" or "key", "staff"}]}); agents from --agents
+(JSON: {"agents": [{"id", "name", "password_bcrypt"}]}); make a hash with
+'handoff intake --hash-password' (reads the password on stdin). Run several
+instances with the same --session-key-file behind one load balancer.`)
+	f.conn.register(fs, "intake")
+	fs.StringVar(&f.http, "http", ":8080", "HTTP address of the API and the agents' page")
+	fs.StringVar(&f.apiKeys, "api-keys", "", "API keys file (JSON)")
+	fs.StringVar(&f.agents, "agents", "", "agents file (JSON); without it the agents' page has no one to log in")
+	fs.StringVar(&f.keyFile, "session-key-file", "", "file with the hex session key shared by instances (default: a new key per start)")
+	fs.StringVar(&f.catalogue, "catalogue", "", "service catalogue JSON file (default: the embedded one)")
+	fs.StringVar(&f.jurisdiction, "jurisdiction", intake.DefaultJurisdiction, "Open311 jurisdiction_id served")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&f.plainCookies, "plain-http-cookies", false, "drop the Secure flag from cookies (only to try the page over plain HTTP from another machine)")
+	fs.BoolVar(&f.hashPassword, "hash-password", false, "print the bcrypt hash of a password read from stdin, for the agents file, and exit")
+	fs.DurationVar(&f.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	fs.DurationVar(&f.submitTimeout, "submit-timeout", intake.DefaultSubmitTimeout, "how long storing one request may take before the client gets 503")
+	fs.DurationVar(&f.readTimeout, "read-timeout", intake.DefaultReadTimeout, "how long reading the request view may take for one call")
+	fs.Int64Var(&f.maxBody, "max-body", intake.DefaultMaxBodyBytes, "largest POST body in bytes (larger: 413)")
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if f.hashPassword {
+		return printHash(os.Stdin, stdout)
+	}
+	if f.apiKeys == "" {
+		return usageErr("--api-keys is required")
+	}
+	return serveIntake(ctx, f, newLogger(stderr, f.logFormat))
+}
+
+func (f intakeFlags) config(log *slog.Logger) (intake.Config, error) {
+	cat, err := loadCatalogue(f.catalogue)
+	if err != nil {
+		return intake.Config{}, err
+	}
+	keys, err := intake.LoadAPIKeys(f.apiKeys)
+	if err != nil {
+		return intake.Config{}, err
+	}
+	var agents []intake.Agent
+	if f.agents != "" {
+		if agents, err = intake.LoadAgents(f.agents); err != nil {
+			return intake.Config{}, err
+		}
+	}
+	var key []byte
+	if f.keyFile != "" {
+		if key, err = sessionKey(f.keyFile, false); err != nil {
+			return intake.Config{}, err
+		}
+	} else if len(agents) > 0 {
+		log.Warn("no --session-key-file: agents must log in again after a restart, and instances cannot share sessions")
+	}
+	return intake.Config{Catalogue: cat, APIKeys: keys, Agents: agents, Jurisdiction: f.jurisdiction, SessionKey: key,
+		PlainHTTPCookies: f.plainCookies, SubmitTimeout: f.submitTimeout, ReadTimeout: f.readTimeout,
+		MaxBodyBytes: f.maxBody, Logger: log}, nil
+}
+
+func serveIntake(ctx context.Context, f intakeFlags, log *slog.Logger) error {
+	cfg, err := f.config(log)
+	if err != nil {
+		return err
+	}
+	creds, err := f.conn.credentials()
+	if err != nil {
+		return err
+	}
+	nc, err := events.Connect("handoff-intake", creds, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Drain()
+	js, err := events.JetStream(nc)
+	if err != nil {
+		return err
+	}
+	tel, err := telemetry.Setup(ctx, "handoff-intake", telemetry.AgencyContactCentre)
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel)
+	cfg.TracerProvider, cfg.MeterProvider = tel.Tracer, tel.Meter
+	svc, err := intake.New(ctx, js, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.http)
+	if err != nil {
+		return fmt.Errorf("http %s: %w", f.http, err)
+	}
+	base := "http://" + displayAddr(ln.Addr().String())
+	log.Info("intake listening", "open311", base+intake.APIPrefix, "agents", base+"/agent/")
+	return runIntakeServer(ctx, svc, ln, f.grace)
+}
+
+// runIntakeServer serves the intake's API and agents' page; SIGTERM ends
+// the live feeds at once (their clients resume elsewhere from
+// Last-Event-ID).
+func runIntakeServer(ctx context.Context, svc *intake.Service, ln net.Listener, grace time.Duration) error {
+	mux := http.NewServeMux()
+	mux.Handle(intake.APIPrefix, svc.Handler())
+	mux.Handle("/agent/", svc.Handler())
+	mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusSeeOther))
+	return serveUntilStopped(ctx, svc.Run, mux, svc.CloseFeeds, ln, grace)
+}
+
+// serveUntilStopped runs a service's loop and its HTTP server until ctx
+// ends, then stops taking requests, calls onShutdown (to end long-lived
+// responses such as event streams, which a graceful shutdown would
+// otherwise wait for), lets requests in flight finish within grace, and
+// stops the loop, which drains its consumers.
+func serveUntilStopped(ctx context.Context, run func(context.Context) error, h http.Handler, onShutdown func(),
+	ln net.Listener, grace time.Duration) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if onShutdown != nil {
+		hs.RegisterOnShutdown(onShutdown)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	g, gctx := errgroup.WithContext(runCtx)
+	g.Go(func() error { return run(gctx) })
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	select {
+	case <-ctx.Done():
+	case <-gctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), grace)
+	defer scancel()
+	_ = hs.Shutdown(sctx)
+	cancel()
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
