@@ -58,6 +58,10 @@ func Connect(name string, c Credentials, log *slog.Logger) (*nats.Conn, error) {
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500 * time.Millisecond),
+		// No buffering while disconnected: a publish then fails at once and
+		// is retried with its id, instead of leaving later, after its caller
+		// was told it failed.
+		nats.ReconnectBufSize(-1),
 		nats.RetryOnFailedConnect(false),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil { // nil means closed on purpose

@@ -94,6 +94,9 @@ func (c StoreConfig) BucketsOf(account string) []jetstream.KeyValueConfig {
 	// expires, so the bucket only ever holds the open ones.
 	slaBucket := kv(BucketSLA, "Handoffs awaiting Civil Defence acknowledgement", 4096)
 	slaBucket.LimitMarkerTTL = time.Hour
+	// Idempotency keys are honoured for a day; keep them a little longer.
+	idempotency := kv(BucketIdempotency, "First responses to Idempotency-Key requests", 64*1024)
+	idempotency.TTL = 72 * time.Hour
 	switch account {
 	case AccountBroker:
 		return []jetstream.KeyValueConfig{
@@ -103,7 +106,7 @@ func (c StoreConfig) BucketsOf(account string) []jetstream.KeyValueConfig {
 	case AccountCC:
 		return []jetstream.KeyValueConfig{
 			kv(BucketRequestView, "The contact centre's view of each request", MaxMessageSize),
-			kv(BucketIdempotency, "First responses to Idempotency-Key requests", 64*1024),
+			idempotency,
 		}
 	case AccountCD:
 		return []jetstream.KeyValueConfig{kv(BucketTicketStore, "Civil Defence's ticket store", MaxMessageSize)}

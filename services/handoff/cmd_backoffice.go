@@ -19,10 +19,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sharjah-handoff/handoff/contracts"
-	"github.com/sharjah-handoff/handoff/events"
 	"github.com/sharjah-handoff/handoff/internal/telemetry"
 	"github.com/sharjah-handoff/handoff/services/backoffice"
 )
@@ -237,26 +235,13 @@ func serveBackoffice(ctx context.Context, f backofficeFlags, log *slog.Logger) e
 	if f.keyFile == "" {
 		log.Warn("no --session-key-file: officers must log in again after a restart, and instances cannot share sessions")
 	}
-	creds, err := f.conn.credentials()
+	sc, err := connectService(ctx, f.conn, "backoffice", telemetry.AgencyCivilDefence, log)
 	if err != nil {
 		return err
 	}
-	nc, err := events.Connect("handoff-backoffice", creds, log)
-	if err != nil {
-		return err
-	}
-	defer nc.Drain()
-	js, err := events.JetStream(nc)
-	if err != nil {
-		return err
-	}
-	tel, err := telemetry.Setup(ctx, "handoff-backoffice", telemetry.AgencyCivilDefence)
-	if err != nil {
-		return err
-	}
-	defer shutdownTelemetry(tel)
-	cfg.Logger, cfg.TracerProvider = log, tel.Tracer
-	svc, err := backoffice.New(ctx, js, cfg)
+	defer sc.Close()
+	cfg.Logger, cfg.TracerProvider = log, sc.Tel.Tracer
+	svc, err := backoffice.New(ctx, sc.JS, cfg)
 	if err != nil {
 		return err
 	}
@@ -268,33 +253,11 @@ func serveBackoffice(ctx context.Context, f backofficeFlags, log *slog.Logger) e
 	return serveUntilDone(ctx, svc, ln, f.grace)
 }
 
-// serveUntilDone runs the service and its HTTP server until ctx ends, then
-// stops taking requests, lets those in flight finish, and drains.
+// serveUntilDone serves the back office until ctx ends, then shuts down
+// gracefully.
 func serveUntilDone(ctx context.Context, svc *backoffice.Service, ln net.Listener, grace time.Duration) error {
 	mux := http.NewServeMux()
 	mux.Handle("/backoffice/", svc.Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler("/backoffice/", http.StatusSeeOther))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	g, gctx := errgroup.WithContext(runCtx)
-	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	select {
-	case <-ctx.Done():
-	case <-gctx.Done():
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), grace)
-	defer scancel()
-	_ = hs.Shutdown(sctx)
-	cancel()
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return serveUntilStopped(ctx, svc.Run, mux, nil, ln, grace)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sharjah-handoff/handoff/contracts"
-	"github.com/sharjah-handoff/handoff/events"
 	"github.com/sharjah-handoff/handoff/internal/telemetry"
 	"github.com/sharjah-handoff/handoff/services/broker"
 )
@@ -47,26 +46,13 @@ with an admin user first. SIGTERM drains in-flight work and exits.`)
 	if err != nil {
 		return err
 	}
-	creds, err := cf.credentials()
+	sc, err := connectService(ctx, cf, "broker", telemetry.AgencyBroker, log)
 	if err != nil {
 		return err
 	}
-	nc, err := events.Connect("handoff-broker", creds, log)
-	if err != nil {
-		return err
-	}
-	defer nc.Drain()
-	js, err := events.JetStream(nc)
-	if err != nil {
-		return err
-	}
-	tel, err := telemetry.Setup(ctx, "handoff-broker", telemetry.AgencyBroker)
-	if err != nil {
-		return err
-	}
-	defer shutdownTelemetry(tel)
-	b, err := broker.New(ctx, js, broker.Config{Catalogue: cat, Concurrency: concurrency, WatchInterval: watch,
-		ReportEvery: reportEvery, Logger: log, TracerProvider: tel.Tracer, MeterProvider: tel.Meter})
+	defer sc.Close()
+	b, err := broker.New(ctx, sc.JS, broker.Config{Catalogue: cat, Concurrency: concurrency, WatchInterval: watch,
+		ReportEvery: reportEvery, Logger: log, TracerProvider: sc.Tel.Tracer, MeterProvider: sc.Tel.Meter})
 	if err != nil {
 		return err
 	}

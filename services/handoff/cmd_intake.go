@@ -15,9 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/sharjah-handoff/handoff/events"
 	"github.com/sharjah-handoff/handoff/internal/telemetry"
 	"github.com/sharjah-handoff/handoff/services/intake"
 )
@@ -58,7 +56,7 @@ func intakeUpService() upService {
 			}
 			h := svc.Handler()
 			return running{Run: svc.Run, Mounts: map[string]http.Handler{intake.APIPrefix: h, "/agent/": h},
-				Info: intakeInfo(env, demo)}, nil
+				Info: intakeInfo(env, demo), OnShutdown: svc.CloseFeeds}, nil
 		}}
 }
 
@@ -198,26 +196,13 @@ func serveIntake(ctx context.Context, f intakeFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	creds, err := f.conn.credentials()
+	sc, err := connectService(ctx, f.conn, "intake", telemetry.AgencyContactCentre, log)
 	if err != nil {
 		return err
 	}
-	nc, err := events.Connect("handoff-intake", creds, log)
-	if err != nil {
-		return err
-	}
-	defer nc.Drain()
-	js, err := events.JetStream(nc)
-	if err != nil {
-		return err
-	}
-	tel, err := telemetry.Setup(ctx, "handoff-intake", telemetry.AgencyContactCentre)
-	if err != nil {
-		return err
-	}
-	defer shutdownTelemetry(tel)
-	cfg.TracerProvider, cfg.MeterProvider = tel.Tracer, tel.Meter
-	svc, err := intake.New(ctx, js, cfg)
+	defer sc.Close()
+	cfg.TracerProvider, cfg.MeterProvider = sc.Tel.Tracer, sc.Tel.Meter
+	svc, err := intake.New(ctx, sc.JS, cfg)
 	if err != nil {
 		return err
 	}
@@ -239,39 +224,4 @@ func runIntakeServer(ctx context.Context, svc *intake.Service, ln net.Listener, 
 	mux.Handle("/agent/", svc.Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusSeeOther))
 	return serveUntilStopped(ctx, svc.Run, mux, svc.CloseFeeds, ln, grace)
-}
-
-// serveUntilStopped runs a service's loop and its HTTP server until ctx
-// ends, then stops taking requests, calls onShutdown (to end long-lived
-// responses such as event streams, which a graceful shutdown would
-// otherwise wait for), lets requests in flight finish within grace, and
-// stops the loop, which drains its consumers.
-func serveUntilStopped(ctx context.Context, run func(context.Context) error, h http.Handler, onShutdown func(),
-	ln net.Listener, grace time.Duration) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	if onShutdown != nil {
-		hs.RegisterOnShutdown(onShutdown)
-	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	g, gctx := errgroup.WithContext(runCtx)
-	g.Go(func() error { return run(gctx) })
-	g.Go(func() error {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	select {
-	case <-ctx.Done():
-	case <-gctx.Done():
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), grace)
-	defer scancel()
-	_ = hs.Shutdown(sctx)
-	cancel()
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
 }

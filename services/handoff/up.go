@@ -44,6 +44,9 @@ type running struct {
 	Run    func(ctx context.Context) error
 	Mounts map[string]http.Handler
 	Info   []string
+	// OnShutdown ends long-lived responses (event streams) when the HTTP
+	// server shuts down, which would otherwise wait for them.
+	OnShutdown func()
 }
 
 // upService is one service `handoff up` runs, as its own NATS user.
@@ -116,7 +119,7 @@ func up(ctx context.Context, f upFlags, stdout io.Writer, log *slog.Logger) erro
 	g, gctx := errgroup.WithContext(runCtx)
 	mux := http.NewServeMux()
 	var info []string
-	var closers []func()
+	var closers, onShutdown []func()
 	for _, s := range upServices() {
 		r, closeFn, err := startUpService(gctx, s, srv, cat, f.data, base, log)
 		if err != nil {
@@ -127,12 +130,18 @@ func up(ctx context.Context, f upFlags, stdout io.Writer, log *slog.Logger) erro
 			mux.Handle(prefix, h)
 		}
 		info = append(info, r.Info...)
+		if r.OnShutdown != nil {
+			onShutdown = append(onShutdown, r.OnShutdown)
+		}
 		if r.Run != nil {
 			g.Go(func() error { return r.Run(gctx) })
 		}
 	}
 	mux.HandleFunc("GET /{$}", indexPage(mux, info))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	for _, f := range onShutdown {
+		hs.RegisterOnShutdown(f)
+	}
 	g.Go(func() error {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

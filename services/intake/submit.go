@@ -109,7 +109,8 @@ func classify(err error) error {
 		return err
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrConnectionClosed),
 		errors.Is(err, nats.ErrTimeout), errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse),
-		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected):
+		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected),
+		errors.Is(err, nats.ErrReconnectBufExceeded):
 		return fmt.Errorf("%w: %w", errUnavailable, err)
 	}
 	return err
