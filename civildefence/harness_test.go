@@ -159,25 +159,7 @@ func (r *recorder) count(t *testing.T, n int) []civildefence.Meta {
 // consume runs c over queues until the test ends or stop is called.
 func consume(t *testing.T, c *civildefence.Client, h civildefence.Handler, queues ...string) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Consume(ctx, h, queues...) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("consume: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("consumer did not stop within 10s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return natstest.Background(t, "consume", func(ctx context.Context) error { return c.Consume(ctx, h, queues...) })
 }
 
 func mustJSON(t *testing.T, v any) []byte {

@@ -153,11 +153,11 @@ func (c *Consumer) jsConfig() jetstream.ConsumerConfig {
 func (c *Consumer) Run(ctx context.Context) error {
 	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, c.jsConfig())
 	if err != nil {
-		return fmt.Errorf("consumer %s/%s: %w", c.cfg.Stream, c.cfg.Durable, err)
+		return c.startErr(ctx, err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.Concurrency))
 	if err != nil {
-		return fmt.Errorf("consumer %s/%s: %w", c.cfg.Stream, c.cfg.Durable, err)
+		return c.startErr(ctx, err)
 	}
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
@@ -199,6 +199,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.process(context.WithoutCancel(ctx), msg)
 		}()
 	}
+}
+
+// startErr is what Run returns when it could not start: nothing if ctx
+// ended meanwhile, for a stop during start-up is still a stop.
+func (c *Consumer) startErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("consumer %s/%s: %w", c.cfg.Stream, c.cfg.Durable, err)
 }
 
 func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {

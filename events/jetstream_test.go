@@ -163,25 +163,7 @@ func (f *consumeFixture) run(t *testing.T, cfg events.ConsumerConfig, h events.H
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("consumer did not stop within 10s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return natstest.Background(t, "run", c.Run)
 }
 
 func (f *consumeFixture) deadLetters(t *testing.T) []events.DeadLetter {
@@ -413,6 +395,22 @@ func TestConsumerDrainsInFlightWorkOnCancel(t *testing.T) {
 	}
 }
 
+// A stop that comes while the consumer is still starting is a stop, not a
+// failure: a service told to shut down as it starts must exit cleanly.
+func TestConsumerStoppedWhileStartingReturnsNil(t *testing.T) {
+	f := newConsumeFixture(t)
+	c, err := events.NewConsumer(f.js, events.ConsumerConfig{Stream: events.StreamCCRequests, Durable: "early-stop",
+		Origin: "broker", Types: []string{contracts.TypeRequestSubmitted}}, func(context.Context, *events.Delivery) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Run(ctx); err != nil {
+		t.Fatalf("Run stopped before it started: %v", err)
+	}
+}
+
 func TestTraceIDCarriedFromPublisherToConsumer(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
@@ -454,7 +452,7 @@ func TestTraceIDCarriedFromPublisherToConsumer(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, kv := range consumer.Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	if attrs["messaging.system"] != "nats" || attrs["messaging.operation.type"] != "process" ||
 		attrs["messaging.destination.name"] != "cc.request.{request_id}.submitted" || attrs["messaging.message.id"] == "" {

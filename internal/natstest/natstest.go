@@ -5,6 +5,7 @@ package natstest
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,21 +98,40 @@ func Eventually(t testing.TB, f func() error) {
 	CheckFor(t, 10*time.Second, 20*time.Millisecond, f)
 }
 
+// Background runs run (a consumer, a broker, a service) until the test ends
+// or stop is called, whichever comes first. stop cancels run's context and
+// waits up to 10 s for it to return; an error it returns, or a longer wait,
+// fails the test, as what names. Calling stop again does nothing.
+func Background(t testing.TB, what string, run func(context.Context) error) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("%s: %v", what, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("%s did not stop within 10s", what)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
 // StreamMessages returns every message of stream whose subject matches
 // filter, in order, read with an admin of the owning account.
 func StreamMessages(t testing.TB, s *embedded.Server, stream, filter string) []*jetstream.RawStreamMsg {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, js := Connect(t, s, embedded.AdminOf(accountOf(stream)))
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st, info := adminStream(ctx, t, s, stream)
 	var out []*jetstream.RawStreamMsg
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		m, err := st.GetMsg(ctx, seq)
@@ -132,15 +152,7 @@ func RefuseNew(t testing.TB, s *embedded.Server, stream string) (restore func())
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, js := Connect(t, s, embedded.AdminOf(accountOf(stream)))
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, _, info := adminStream(ctx, t, s, stream)
 	orig, full := info.Config, info.Config
 	full.Discard, full.MaxMsgs = jetstream.DiscardNew, max(int64(info.State.Msgs), 1)
 	if info.State.Msgs == 0 {
@@ -157,6 +169,22 @@ func RefuseNew(t testing.TB, s *embedded.Server, stream string) (restore func())
 			t.Fatalf("restore %s: %v", stream, err)
 		}
 	}
+}
+
+// adminStream opens stream as an admin of the account that owns it, and
+// reads its configuration and state.
+func adminStream(ctx context.Context, t testing.TB, s *embedded.Server, stream string) (jetstream.JetStream, jetstream.Stream, *jetstream.StreamInfo) {
+	t.Helper()
+	_, js := Connect(t, s, embedded.AdminOf(accountOf(stream)))
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	return js, st, info
 }
 
 func accountOf(stream string) string {

@@ -284,6 +284,19 @@ func TestQueueAuthorisationBothWays(t *testing.T) {
 	}
 }
 
+// An id that cannot be a ticket's names none: 404, not "store unavailable".
+func TestMalformedTicketIDIsNotFound(t *testing.T) {
+	o := newOffice(t, nil)
+	for _, id := range []string{"no*such", "trailing.", "a..b"} {
+		if r := o.call(http.MethodGet, "/tickets/"+id, "chief", nil); r.status != http.StatusNotFound || r.errorCode() != "ticket_not_found" {
+			t.Errorf("GET ticket %q: %d %s", id, r.status, r.raw)
+		}
+		if r := o.act(id, "accept", "chief", nil); r.status != http.StatusNotFound || r.errorCode() != "ticket_not_found" {
+			t.Errorf("accept ticket %q: %d %s", id, r.status, r.raw)
+		}
+	}
+}
+
 func TestAPIRequiresCredentials(t *testing.T) {
 	o := newOffice(t, nil)
 	if r := o.call(http.MethodGet, "/queues", "", nil); r.status != http.StatusUnauthorized || r.errorCode() != "unauthenticated" {

@@ -10,34 +10,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sharjah-handoff/handoff/contracts"
+	"github.com/sharjah-handoff/handoff/internal/browsertest"
 )
 
-const chromium = "/usr/bin/chromium"
-
-// browserContext starts a headless Chromium with a fresh profile.
-func browserContext(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("no %s: the browser test needs Chromium (apt-get install chromium)", chromium)
-		}
-		t.Fatalf("CI without %s: %v", chromium, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	cctx, cancelBrowser := chromedp.NewContext(actx)
-	ctx, cancel := context.WithTimeout(cctx, 45*time.Second)
-	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
-	return ctx
-}
-
 func TestOfficerWorksATicketInTheBrowser(t *testing.T) {
-	ctx := browserContext(t)
+	ctx, cancel := context.WithTimeout(browsertest.StartChromium(t), 45*time.Second)
+	defer cancel()
 	st := newStack(t)
 	req, _ := st.submit()
 	rec := st.ticketOf(req.RequestID)

@@ -103,27 +103,18 @@ func (o *office) start(mutate func(*backoffice.Config)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
+	stopRun := natstest.Background(t, "back office", svc.Run)
 	mux := http.NewServeMux()
 	mux.Handle("/backoffice/", svc.Handler())
 	web := httptest.NewServer(mux)
 	var once sync.Once
 	o.svc, o.web = svc, web
+	// Live streams end with the server, before the service stops.
 	o.stop = func() {
 		once.Do(func() {
 			web.CloseClientConnections()
 			web.Close()
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("back office: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("back office did not stop within 10s")
-			}
+			stopRun()
 		})
 	}
 	t.Cleanup(o.stop)

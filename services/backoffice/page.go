@@ -117,6 +117,9 @@ func (s *Service) page(h pageHandler) http.HandlerFunc {
 			http.Redirect(w, r, s.cfg.BasePath+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		if r.Method == http.MethodPost && !readForm(w, r) {
+			return
+		}
 		if r.Method == http.MethodPost && !s.auth.checkCSRF(*who.session, r.PostFormValue(csrfField)) {
 			http.Error(w, "missing or wrong CSRF token; reload the page", http.StatusForbidden)
 			return
@@ -138,6 +141,9 @@ func (s *Service) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (s *Service) login(w http.ResponseWriter, r *http.Request) {
+	if !readForm(w, r) {
+		return
+	}
 	l := langOf(r)
 	c, err := r.Cookie(loginCookie)
 	if err != nil || r.PostFormValue(csrfField) != s.auth.loginToken(c.Value) {
@@ -158,6 +164,29 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	s.setCookie(w, r, loginCookie, "", -1)
 	s.log.Info("officer logged in", "officer", o.ID)
 	http.Redirect(w, r, s.safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// maxForm bounds a posted form. A ticket's notes, 4,000 characters in each
+// language, percent-encoded, fit with room to spare.
+const maxForm = 256 << 10
+
+// readForm parses a posted form of at most maxForm bytes. A larger one is
+// answered with 413 and not read further: unbounded, a url-encoded body
+// would be read into memory up to 10 MB, and a multipart one spooled to
+// temporary files however large, before anyone is authenticated.
+func readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	err := r.ParseForm() // a url-encoded body; ParseMultipartForm would drop its error
+	if err == nil {
+		err = r.ParseMultipartForm(maxForm)
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+		return false
+	}
+	// Any other error leaves the form empty, and the handler refuses it.
+	return true
 }
 
 // safeNext keeps a redirect inside the back office.

@@ -40,15 +40,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("broker: %v", err)
-		}
-	})
+	natstest.Background(t, "broker", b.Run)
 	o := officeOn(t, s, func(c *backoffice.Config) { c.TracerProvider = tp })
 	_, ccjs := natstest.Connect(t, s, "agent")
 	cc, err := events.NewPublisher(ccjs, "/contact-centre/test", events.WithTracerProvider(tp))

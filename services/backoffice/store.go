@@ -167,7 +167,9 @@ func recordKey(tid string) string { return keyPrefix + tid }
 // Get returns a ticket's record and its revision.
 func (s *Store) Get(ctx context.Context, tid string) (*Record, uint64, error) {
 	e, err := s.kv.Get(ctx, recordKey(tid))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	// An id that cannot even be a key (one with "*" in it, say) names no
+	// ticket: it is not the store being unavailable.
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return nil, 0, fmt.Errorf("ticket %s: %w", tid, ErrNotFound)
 	}
 	if err != nil {

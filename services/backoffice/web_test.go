@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sharjah-handoff/handoff/contracts"
+	"github.com/sharjah-handoff/handoff/internal/browsertest"
 	"github.com/sharjah-handoff/handoff/services/backoffice"
 )
 
@@ -26,35 +25,30 @@ type browser struct {
 }
 
 func newBrowser(t *testing.T, o *office) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: o.web.URL, c: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: t, base: o.web.URL, c: browsertest.NewClient()}
 }
 
 func (b *browser) get(path string) (*http.Response, string) {
 	b.t.Helper()
-	res, err := b.c.Get(b.base + path)
+	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	res, body := browsertest.Do(b.t, b.c, req)
 	return res, string(body)
 }
 
 func (b *browser) post(path string, form url.Values, header http.Header) (*http.Response, string) {
 	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	res, body := browsertest.Do(b.t, b.c, req)
 	return res, string(body)
 }
 
@@ -236,5 +230,25 @@ func TestLiveUpdatesReachOnlyTheOfficersQueues(t *testing.T) {
 	}
 	if strings.Join(kinds, ",") != "opened,amended" {
 		t.Fatalf("live changes %v, want opened then amended", kinds)
+	}
+}
+
+// A form larger than any the pages send is refused before it is read,
+// whether or not its sender has logged in.
+func TestOversizedFormsAreRefused(t *testing.T) {
+	o := newOffice(t, nil)
+	tk := o.open("licensing")
+	b := newBrowser(t, o)
+	pad := strings.Repeat("x", 300<<10)
+	_, page := b.get("/backoffice/login")
+	res, _ := b.post("/backoffice/login", url.Values{"officer": {"lic-1"}, "password": {"pw-lic-1"}, "csrf": {csrfOf(t, page)},
+		"pad": {pad}}, nil)
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized login form: %d", res.StatusCode)
+	}
+	token := b.login("lic-1", "pw-lic-1")
+	res, _ = b.post("/backoffice/tickets/"+tk.TicketID+"/accept", url.Values{"version": {"0"}, "csrf": {token}, "pad": {pad}}, nil)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || o.record(tk.TicketID).Status != contracts.StatusQueued {
+		t.Fatalf("oversized action form: %d, ticket %s", res.StatusCode, o.record(tk.TicketID).Status)
 	}
 }

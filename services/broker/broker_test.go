@@ -392,3 +392,18 @@ func TestWatchdogReportsUnacknowledgedUntilAccepted(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A broker told to stop while it is still starting (SIGTERM during a
+// deployment, say) stops cleanly: `handoff broker` exits 0, not 1.
+func TestBrokerStoppedWhileStartingReturnsNil(t *testing.T) {
+	h := newHarness(t)
+	b, err := broker.New(context.Background(), h.js, broker.Config{Catalogue: h.cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.Run(ctx); err != nil {
+		t.Fatalf("Run stopped before it started: %v", err)
+	}
+}

@@ -92,26 +92,12 @@ func (h *harness) runBroker(js jetstream.JetStream, mutate func(*broker.Config),
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
+	stop = natstest.Background(h.t, "broker", func(ctx context.Context) error {
+		if err := b.Run(ctx); err != nil && !mayFail {
+			return err
 		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !mayFail {
-				h.t.Errorf("broker: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			h.t.Error("broker did not stop within 10s")
-		}
-	}
-	h.t.Cleanup(stop)
+		return nil
+	})
 	return b, stop
 }
 

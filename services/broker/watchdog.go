@@ -22,6 +22,9 @@ import (
 func (b *Broker) watch(ctx context.Context) error {
 	w, err := b.sla.WatchAll(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("sla watchdog: %w", err)
 	}
 	defer func() { _ = w.Stop() }()

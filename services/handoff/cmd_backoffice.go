@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,9 +44,16 @@ func backofficeUpService() upService {
 			if err != nil {
 				return running{}, err
 			}
-			return running{Run: svc.Run, Mounts: map[string]http.Handler{"/backoffice/": svc.Handler()},
-				Info: backofficeInfo(env, passwords)}, nil
+			r := backofficeRunning(svc)
+			r.Info = backofficeInfo(env, passwords)
+			return r, nil
 		}}
+}
+
+// backofficeRunning is the back office as `handoff up` and `handoff
+// backoffice` serve it.
+func backofficeRunning(svc *backoffice.Service) running {
+	return running{Run: svc.Run, Mounts: map[string]http.Handler{"/backoffice/": svc.Handler()}}
 }
 
 const (
@@ -64,16 +69,15 @@ const (
 func demoOfficers(dir string, queues []string, cost int) (map[string]string, error) {
 	pwPath := filepath.Join(dir, demoPasswordsFile)
 	if _, err := os.Stat(filepath.Join(dir, officersFileName)); err == nil {
+		// Without a readable passwords file there is only nothing to print.
 		passwords := map[string]string{}
-		if data, err := os.ReadFile(pwPath); err == nil {
-			_ = json.Unmarshal(data, &passwords)
-		}
+		_, _ = readDemoFile(pwPath, &passwords)
 		return passwords, nil
 	}
 	passwords := map[string]string{}
 	var list []map[string]any
 	add := func(id, name, role string, qs []string) error {
-		pw := rand.Text()[:16]
+		pw := demoPassword()
 		hash, err := backoffice.HashPassword(pw, cost)
 		if err != nil {
 			return err
@@ -98,8 +102,7 @@ func demoOfficers(dir string, queues []string, cost int) (map[string]string, err
 	if err != nil {
 		return nil, err
 	}
-	pwData, _ := json.MarshalIndent(passwords, "", "  ")
-	if err := os.WriteFile(pwPath, pwData, 0o600); err != nil {
+	if err := writeDemoFile(pwPath, passwords); err != nil {
 		return nil, err
 	}
 	return passwords, os.WriteFile(filepath.Join(dir, officersFileName), data, 0o600)
@@ -145,11 +148,9 @@ func sessionKey(path string, create bool) ([]byte, error) {
 }
 
 type backofficeFlags struct {
-	conn                                 connFlags
-	http, officers, keyFile, queues      string
-	catalogue, logFormat                 string
-	hashPassword                         bool
-	grace, actionTimeout, publishTimeout time.Duration
+	webFlags
+	officers, queues              string
+	actionTimeout, publishTimeout time.Duration
 }
 
 func runBackoffice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -160,23 +161,13 @@ API under /backoffice/. Officers and their queues come from --officers (YAML:
 id, name, role officer|supervisor, queues, password_bcrypt); make a hash with
 'handoff backoffice --hash-password' (reads the password on stdin).
 Run several instances with the same --session-key-file to share the work.`)
-	f.conn.register(fs, "backoffice")
-	fs.StringVar(&f.http, "http", ":8081", "HTTP address of the officers' page and API")
+	f.register(fs, "backoffice", ":8081", "the officers' page and API", "the officers' file")
 	fs.StringVar(&f.officers, "officers", "", "officers' file (YAML)")
-	fs.StringVar(&f.keyFile, "session-key-file", "", "file with the hex session key shared by instances (default: a new key per start; sessions end on restart)")
 	fs.StringVar(&f.queues, "queues", "", "comma-separated queues to serve (default: every queue of the catalogue)")
-	fs.StringVar(&f.catalogue, "catalogue", "", "service catalogue JSON file (default: the embedded one)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.BoolVar(&f.hashPassword, "hash-password", false, "print the bcrypt hash of a password read from stdin, for the officers' file, and exit")
-	fs.DurationVar(&f.grace, "shutdown-grace", 10*time.Second, "how long in-flight work may take to finish on SIGTERM")
 	fs.DurationVar(&f.actionTimeout, "action-timeout", 10*time.Second, "how long one officer action may take, publishing included")
 	fs.DurationVar(&f.publishTimeout, "publish-timeout", 2*time.Second, "how long one publish waits for the stream's acknowledgement")
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	if done, err := f.parse(fs, args, stdout, stderr); done {
 		return err
-	}
-	if f.hashPassword {
-		return printHash(os.Stdin, stdout)
 	}
 	if f.officers == "" {
 		return usageErr("--officers is required")
@@ -210,12 +201,11 @@ func (f backofficeFlags) config(cat *contracts.Catalogue) (backoffice.Config, er
 	if err != nil {
 		return backoffice.Config{}, err
 	}
-	var key []byte
-	if f.keyFile != "" {
-		if key, err = sessionKey(f.keyFile, false); err != nil {
-			return backoffice.Config{}, err
-		}
-	} else {
+	key, err := f.sessionKey()
+	if err != nil {
+		return backoffice.Config{}, err
+	}
+	if key == nil {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
@@ -245,19 +235,10 @@ func serveBackoffice(ctx context.Context, f backofficeFlags, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.http)
+	ln, base, err := listenHTTP(f.http)
 	if err != nil {
-		return fmt.Errorf("http %s: %w", f.http, err)
+		return err
 	}
-	log.Info("back office listening", "url", "http://"+displayAddr(ln.Addr().String())+"/backoffice/")
-	return serveUntilDone(ctx, svc, ln, f.grace)
-}
-
-// serveUntilDone serves the back office until ctx ends, then shuts down
-// gracefully.
-func serveUntilDone(ctx context.Context, svc *backoffice.Service, ln net.Listener, grace time.Duration) error {
-	mux := http.NewServeMux()
-	mux.Handle("/backoffice/", svc.Handler())
-	mux.Handle("GET /{$}", http.RedirectHandler("/backoffice/", http.StatusSeeOther))
-	return serveUntilStopped(ctx, svc.Run, mux, nil, ln, grace)
+	log.Info("back office listening", "url", base+"/backoffice/")
+	return serveAlone(ctx, backofficeRunning(svc), "/backoffice/", ln, f.grace)
 }

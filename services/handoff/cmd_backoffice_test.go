@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -29,15 +30,9 @@ func TestBackofficeCommandServesOfficersAndStopsOnSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := natstest.FreeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"backoffice", "--nats", s.URL(), "--user", "backoffice",
-			"--password", s.Credentials("backoffice").Password, "--officers", officers, "--session-key-file", keyFile,
-			"--http", addr}, &stdout, &stderr)
-	}()
+	cmd := startCommand(t, "backoffice", "--nats", s.URL(), "--user", "backoffice",
+		"--password", s.Credentials("backoffice").Password, "--officers", officers, "--session-key-file", keyFile,
+		"--http", addr)
 	natstest.Eventually(t, func() error {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/backoffice/api/me", nil)
 		req.SetBasicAuth("amal", "pw")
@@ -51,9 +46,8 @@ func TestBackofficeCommandServesOfficersAndStopsOnSignal(t *testing.T) {
 		}
 		return nil
 	})
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if code := cmd.stop(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d: %s", code, cmd.stderr.String())
 	}
 }
 

@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,10 +51,18 @@ func intakeUpService() upService {
 			if err != nil {
 				return running{}, err
 			}
-			h := svc.Handler()
-			return running{Run: svc.Run, Mounts: map[string]http.Handler{intake.APIPrefix: h, "/agent/": h},
-				Info: intakeInfo(env, demo), OnShutdown: svc.CloseFeeds}, nil
+			r := intakeRunning(svc)
+			r.Info = intakeInfo(env, demo)
+			return r, nil
 		}}
+}
+
+// intakeRunning is the intake as `handoff up` and `handoff intake` serve
+// it. Shutting the HTTP server down ends the live feeds at once: their
+// clients resume elsewhere from Last-Event-ID.
+func intakeRunning(svc *intake.Service) running {
+	h := svc.Handler()
+	return running{Run: svc.Run, Mounts: map[string]http.Handler{intake.APIPrefix: h, "/agent/": h}, OnShutdown: svc.CloseFeeds}
 }
 
 // demoCredentials are the demo API key and agent password that `handoff
@@ -74,16 +79,10 @@ type demoCredentials struct {
 // hand are left as they are. cost is bcrypt's.
 func demoIntake(dir string, cost int) (demoCredentials, error) {
 	var demo demoCredentials
-	path := filepath.Join(dir, intakeDemoFile)
-	if data, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(data, &demo); err != nil {
-			return demo, fmt.Errorf("%s: %w", path, err)
-		}
-		return demo, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	if found, err := readDemoFile(filepath.Join(dir, intakeDemoFile), &demo); found || err != nil {
 		return demo, err
 	}
-	demo = demoCredentials{APIKey: "hk_" + rand.Text(), AgentID: demoAgentID, AgentPassword: rand.Text()[:16]}
+	demo = demoCredentials{APIKey: "hk_" + rand.Text(), AgentID: demoAgentID, AgentPassword: demoPassword()}
 	hash, err := bcrypt.GenerateFromPassword([]byte(demo.AgentPassword), cost)
 	if err != nil {
 		return demo, err
@@ -100,8 +99,7 @@ func demoIntake(dir string, cost int) (demoCredentials, error) {
 		if _, err := os.Stat(filepath.Join(dir, f.name)); err == nil && f.name != intakeDemoFile {
 			continue
 		}
-		data, _ := json.MarshalIndent(f.v, "", "  ")
-		if err := os.WriteFile(filepath.Join(dir, f.name), append(data, '\n'), 0o600); err != nil {
+		if err := writeDemoFile(filepath.Join(dir, f.name), f.v); err != nil {
 			return demo, err
 		}
 	}
@@ -119,12 +117,11 @@ func intakeInfo(env upEnv, demo demoCredentials) []string {
 }
 
 type intakeFlags struct {
-	conn                               connFlags
-	http, apiKeys, agents, keyFile     string
-	catalogue, jurisdiction, logFormat string
-	plainCookies, hashPassword         bool
-	grace, submitTimeout, readTimeout  time.Duration
-	maxBody                            int64
+	webFlags
+	apiKeys, agents, jurisdiction string
+	plainCookies                  bool
+	submitTimeout, readTimeout    time.Duration
+	maxBody                       int64
 }
 
 func runIntake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -136,26 +133,16 @@ request view built from CC_UPDATES. API keys come from --api-keys (JSON:
 (JSON: {"agents": [{"id", "name", "password_bcrypt"}]}); make a hash with
 'handoff intake --hash-password' (reads the password on stdin). Run several
 instances with the same --session-key-file behind one load balancer.`)
-	f.conn.register(fs, "intake")
-	fs.StringVar(&f.http, "http", ":8080", "HTTP address of the API and the agents' page")
+	f.register(fs, "intake", ":8080", "the API and the agents' page", "the agents file")
 	fs.StringVar(&f.apiKeys, "api-keys", "", "API keys file (JSON)")
 	fs.StringVar(&f.agents, "agents", "", "agents file (JSON); without it the agents' page has no one to log in")
-	fs.StringVar(&f.keyFile, "session-key-file", "", "file with the hex session key shared by instances (default: a new key per start)")
-	fs.StringVar(&f.catalogue, "catalogue", "", "service catalogue JSON file (default: the embedded one)")
 	fs.StringVar(&f.jurisdiction, "jurisdiction", intake.DefaultJurisdiction, "Open311 jurisdiction_id served")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.plainCookies, "plain-http-cookies", false, "drop the Secure flag from cookies (only to try the page over plain HTTP from another machine)")
-	fs.BoolVar(&f.hashPassword, "hash-password", false, "print the bcrypt hash of a password read from stdin, for the agents file, and exit")
-	fs.DurationVar(&f.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	fs.DurationVar(&f.submitTimeout, "submit-timeout", intake.DefaultSubmitTimeout, "how long storing one request may take before the client gets 503")
 	fs.DurationVar(&f.readTimeout, "read-timeout", intake.DefaultReadTimeout, "how long reading the request view may take for one call")
 	fs.Int64Var(&f.maxBody, "max-body", intake.DefaultMaxBodyBytes, "largest POST body in bytes (larger: 413)")
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	if done, err := f.parse(fs, args, stdout, stderr); done {
 		return err
-	}
-	if f.hashPassword {
-		return printHash(os.Stdin, stdout)
 	}
 	if f.apiKeys == "" {
 		return usageErr("--api-keys is required")
@@ -178,12 +165,11 @@ func (f intakeFlags) config(log *slog.Logger) (intake.Config, error) {
 			return intake.Config{}, err
 		}
 	}
-	var key []byte
-	if f.keyFile != "" {
-		if key, err = sessionKey(f.keyFile, false); err != nil {
-			return intake.Config{}, err
-		}
-	} else if len(agents) > 0 {
+	key, err := f.sessionKey()
+	if err != nil {
+		return intake.Config{}, err
+	}
+	if key == nil && len(agents) > 0 {
 		log.Warn("no --session-key-file: agents must log in again after a restart, and instances cannot share sessions")
 	}
 	return intake.Config{Catalogue: cat, APIKeys: keys, Agents: agents, Jurisdiction: f.jurisdiction, SessionKey: key,
@@ -206,22 +192,10 @@ func serveIntake(ctx context.Context, f intakeFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.http)
+	ln, base, err := listenHTTP(f.http)
 	if err != nil {
-		return fmt.Errorf("http %s: %w", f.http, err)
+		return err
 	}
-	base := "http://" + displayAddr(ln.Addr().String())
 	log.Info("intake listening", "open311", base+intake.APIPrefix, "agents", base+"/agent/")
-	return runIntakeServer(ctx, svc, ln, f.grace)
-}
-
-// runIntakeServer serves the intake's API and agents' page; SIGTERM ends
-// the live feeds at once (their clients resume elsewhere from
-// Last-Event-ID).
-func runIntakeServer(ctx context.Context, svc *intake.Service, ln net.Listener, grace time.Duration) error {
-	mux := http.NewServeMux()
-	mux.Handle(intake.APIPrefix, svc.Handler())
-	mux.Handle("/agent/", svc.Handler())
-	mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusSeeOther))
-	return serveUntilStopped(ctx, svc.Run, mux, svc.CloseFeeds, ln, grace)
+	return serveAlone(ctx, intakeRunning(svc), "/agent/", ln, f.grace)
 }

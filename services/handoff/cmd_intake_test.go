@@ -28,14 +28,8 @@ func TestIntakeCommandServesOpen311AndStopsWithAFeedOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := natstest.FreeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"intake", "--nats", s.URL(), "--user", "intake", "--password", s.Credentials("intake").Password,
-			"--api-keys", keys, "--http", addr, "--shutdown-grace", "20s"}, &stdout, &stderr)
-	}()
+	cmd := startCommand(t, "intake", "--nats", s.URL(), "--user", "intake", "--password", s.Credentials("intake").Password,
+		"--api-keys", keys, "--http", addr, "--shutdown-grace", "20s")
 	base := "http://" + addr + "/open311/v2/"
 	natstest.Eventually(t, func() error {
 		res, err := http.Get(base + "services.json")
@@ -67,14 +61,8 @@ func TestIntakeCommandServesOpen311AndStopsWithAFeedOpen(t *testing.T) {
 	}
 	// An open feed must not hold the shutdown for the whole grace period.
 	stopped := time.Now()
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("intake did not stop within 10s with a feed open")
+	if code := cmd.stop(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d: %s", code, cmd.stderr.String())
 	}
 	if d := time.Since(stopped); d > 5*time.Second {
 		t.Fatalf("stopping took %s", d)

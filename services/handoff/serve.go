@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,12 @@ func connectService(ctx context.Context, cf connFlags, service, agency string, l
 	if err != nil {
 		return nil, err
 	}
+	return dialService(ctx, service, agency, creds, log)
+}
+
+// dialService connects service of agency to NATS with creds, as its own
+// user, and sets up its telemetry.
+func dialService(ctx context.Context, service, agency string, creds events.Credentials, log *slog.Logger) (*serviceConn, error) {
 	nc, err := events.Connect("handoff-"+service, creds, log)
 	if err != nil {
 		return nil, err
@@ -52,6 +59,27 @@ func connectService(ctx context.Context, cf connFlags, service, agency string, l
 func (c *serviceConn) Close() {
 	_ = c.NC.Drain()
 	shutdownTelemetry(c.Tel)
+}
+
+// listenHTTP opens a service's HTTP address and returns the base URL to
+// tell people.
+func listenHTTP(addr string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("http %s: %w", addr, err)
+	}
+	return ln, "http://" + displayAddr(ln.Addr().String()), nil
+}
+
+// serveAlone serves one service as a standalone command does: its mounts
+// on ln, the root redirecting to home, until ctx ends.
+func serveAlone(ctx context.Context, r running, home string, ln net.Listener, grace time.Duration) error {
+	mux := http.NewServeMux()
+	for prefix, h := range r.Mounts {
+		mux.Handle(prefix, h)
+	}
+	mux.Handle("GET /{$}", http.RedirectHandler(home, http.StatusSeeOther))
+	return serveUntilStopped(ctx, r.Run, mux, r.OnShutdown, ln, grace)
 }
 
 // serveUntilStopped runs a service's loop and its HTTP server until ctx

@@ -108,11 +108,10 @@ func up(ctx context.Context, f upFlags, stdout io.Writer, log *slog.Logger) erro
 	if err := writeConnectFile(f.data, srv); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.http)
+	ln, base, err := listenHTTP(f.http)
 	if err != nil {
-		return fmt.Errorf("http %s: %w", f.http, err)
+		return err
 	}
-	base := "http://" + displayAddr(ln.Addr().String())
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -173,37 +172,22 @@ func up(ctx context.Context, f upFlags, stdout io.Writer, log *slog.Logger) erro
 // startUpService connects a service as its own user, with its own
 // telemetry, and starts it.
 func startUpService(ctx context.Context, s upService, srv *embedded.Server, cat *contracts.Catalogue, data, base string, log *slog.Logger) (running, func(), error) {
-	nc, err := events.Connect("handoff-"+s.Name, srv.Credentials(s.User), log)
+	sc, err := dialService(ctx, s.Name, s.Agency, srv.Credentials(s.User), log)
 	if err != nil {
-		return running{}, nil, err
-	}
-	js, err := events.JetStream(nc)
-	if err != nil {
-		nc.Close()
-		return running{}, nil, err
-	}
-	tel, err := telemetry.Setup(ctx, "handoff-"+s.Name, s.Agency)
-	if err != nil {
-		nc.Close()
 		return running{}, nil, err
 	}
 	dir := filepath.Join(data, s.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		sc.Close()
 		return running{}, nil, err
 	}
-	env := upEnv{JS: js, Conn: nc, Catalogue: cat, Log: log.With("service", s.Name), Telemetry: tel, Data: dir, HTTPBase: base}
+	env := upEnv{JS: sc.JS, Conn: sc.NC, Catalogue: cat, Log: log.With("service", s.Name), Telemetry: sc.Tel, Data: dir, HTTPBase: base}
 	r, err := s.Start(ctx, env)
 	if err != nil {
-		nc.Close()
+		sc.Close()
 		return running{}, nil, fmt.Errorf("start %s: %w", s.Name, err)
 	}
-	closeFn := func() {
-		_ = nc.Drain()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = tel.Shutdown(sctx)
-	}
-	return r, closeFn, nil
+	return r, sc.Close, nil
 }
 
 func writeConnectFile(data string, srv *embedded.Server) error {

@@ -4,13 +4,13 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/sharjah-handoff/handoff/contracts"
+	"github.com/sharjah-handoff/handoff/internal/browsertest"
 	"github.com/sharjah-handoff/handoff/services/intake"
 )
 
@@ -23,9 +23,7 @@ type browser struct {
 }
 
 func (h *harness) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: h.t, h: h, client: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: h.t, h: h, client: browsertest.NewClient()}
 }
 
 func (b *browser) do(method, path string, form url.Values, header http.Header) response {
@@ -34,19 +32,17 @@ func (b *browser) do(method, path string, form url.Values, header http.Header) r
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, _ := http.NewRequest(method, b.h.web.URL+path, body)
+	req, err := http.NewRequest(method, b.h.web.URL+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	res, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	res, data := browsertest.Do(b.t, b.client, req)
 	return response{status: res.StatusCode, header: res.Header, body: data}
 }
 

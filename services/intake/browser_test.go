@@ -11,37 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sharjah-handoff/handoff/contracts"
+	"github.com/sharjah-handoff/handoff/internal/browsertest"
 )
-
-const chromiumPath = "/usr/bin/chromium"
-
-// newChromium starts headless Chromium with a fresh profile. Outside CI
-// the test is skipped when Chromium is not installed; in CI it must run.
-// Steps run with their own deadline: a deadline on the first call would
-// bound the whole browser.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s not installed (CI would fail here)", chromiumPath)
-		}
-		t.Fatalf("CI is set but %s is missing: %v", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1000),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // steps runs browser steps within a deadline.
 func steps(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -82,7 +53,7 @@ type css = chromedp.CSS
 // capture a fire hazard complaint in Arabic, read the reference out, and
 // watch the status change live when Civil Defence accepts the ticket.
 func TestAgentPageInChromium(t *testing.T) {
-	ctx := newChromium(t)
+	ctx := browsertest.StartChromium(t)
 	h := newHarness(t) // Secure cookies: browsers accept them from 127.0.0.1
 	h.startBroker()
 

@@ -85,47 +85,29 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Jurisdiction == "" {
-		c.Jurisdiction = DefaultJurisdiction
-	}
-	if c.AgencyResponsible == (contracts.Text{}) {
-		c.AgencyResponsible = contracts.Text{EN: "Sharjah Civil Defence", AR: "الدفاع المدني - الشارقة"}
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.SubmitTimeout == 0 {
-		c.SubmitTimeout = DefaultSubmitTimeout
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = DefaultReadTimeout
-	}
-	if c.IdempotencyTTL == 0 {
-		c.IdempotencyTTL = DefaultIdempotencyTTL
-	}
-	if c.SessionTTL == 0 {
-		c.SessionTTL = DefaultSessionTTL
-	}
-	if c.FeedKeepAlive == 0 {
-		c.FeedKeepAlive = DefaultFeedKeepAlive
-	}
-	if c.MaxFeeds == 0 {
-		c.MaxFeeds = DefaultMaxFeeds
-	}
-	if c.ViewConcurrency == 0 {
-		c.ViewConcurrency = 8
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.TracerProvider == nil {
-		c.TracerProvider = otel.GetTracerProvider()
-	}
-	if c.MeterProvider == nil {
-		c.MeterProvider = otel.GetMeterProvider()
-	}
-	if c.Now == nil {
+	setDefault(&c.Jurisdiction, DefaultJurisdiction)
+	setDefault(&c.AgencyResponsible, contracts.Text{EN: "Sharjah Civil Defence", AR: "الدفاع المدني - الشارقة"})
+	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&c.SubmitTimeout, DefaultSubmitTimeout)
+	setDefault(&c.ReadTimeout, DefaultReadTimeout)
+	setDefault(&c.IdempotencyTTL, DefaultIdempotencyTTL)
+	setDefault(&c.SessionTTL, DefaultSessionTTL)
+	setDefault(&c.FeedKeepAlive, DefaultFeedKeepAlive)
+	setDefault(&c.MaxFeeds, DefaultMaxFeeds)
+	setDefault(&c.ViewConcurrency, 8)
+	setDefault(&c.Logger, slog.Default())
+	setDefault(&c.TracerProvider, otel.GetTracerProvider())
+	setDefault(&c.MeterProvider, otel.GetMeterProvider())
+	if c.Now == nil { // funcs are not comparable: setDefault cannot take it
 		c.Now = time.Now
+	}
+}
+
+// setDefault sets *v to def if *v is the zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 

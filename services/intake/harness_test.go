@@ -113,21 +113,15 @@ func startIntake(t testing.TB, s *embedded.Server, mutate ...func(*intake.Config
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
+	// Run may end in an error: some tests cut the connection on purpose.
+	stopRun := natstest.Background(t, "intake", func(ctx context.Context) error { _ = svc.Run(ctx); return nil })
 	web := httptest.NewServer(svc.Handler())
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			web.CloseClientConnections()
 			web.Close()
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Error("intake did not stop within 10s")
-			}
+			stopRun()
 		})
 	}
 	t.Cleanup(stop)
@@ -145,13 +139,7 @@ func (h *harness) startBroker() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	h.t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	natstest.Background(h.t, "broker", b.Run)
 }
 
 // response is an HTTP answer, read whole.
