@@ -131,18 +131,20 @@ func NewConsumer(js jetstream.JetStream, cfg ConsumerConfig, h Handler) (*Consum
 		types: types, tracer: tracerOf(cfg.TracerProvider)}, nil
 }
 
-// jsConfig is the server-side consumer. The server delivers once more than
-// MaxDeliver so that the runner always sees the final delivery and can
-// dead-letter it, even when the previous one was lost to a crash rather
-// than failed by the handler. Back-off is applied by the runner with
-// NakWithDelay; a server-side BackOff would shorten AckWait to its first step.
+// jsConfig is the server-side consumer. The runner, not the server, enforces
+// MaxDeliver: the server redelivers without limit, so the runner always sees
+// a delivery past the limit and dead-letters it — even when the previous one
+// was lost to a crash, and even when writing the dead letter failed before
+// (the message then waits, retried, until the dead letter can be written).
+// Back-off is applied by the runner with NakWithDelay; a server-side BackOff
+// would shorten AckWait to its first step.
 func (c *Consumer) jsConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        c.cfg.Durable,
 		FilterSubjects: c.cfg.FilterSubjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.cfg.AckWait,
-		MaxDeliver:     c.cfg.MaxDeliver + 1,
+		MaxDeliver:     -1,
 		MaxAckPending:  c.cfg.Concurrency * 4,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	}

@@ -538,3 +538,46 @@ func TestDeadLetterReplayedOnceFixed(t *testing.T) {
 		t.Fatalf("stream holds %d messages for the request; replay must keep ce-id", len(msgs))
 	}
 }
+
+// A dead letter that cannot be written keeps the message, retried, until
+// it can: never acknowledged and lost, never stuck past MaxDeliver.
+func TestDeadLetterWriteFailureKeepsTheMessage(t *testing.T) {
+	f := newConsumeFixture(t)
+	restore := natstest.RefuseNew(t, f.s, events.StreamDeadLetter)
+	f.run(t, events.ConsumerConfig{MaxDeliver: 2, BackOff: []time.Duration{30 * time.Millisecond}},
+		func(context.Context, *events.Delivery) error {
+			return events.Permanent("unknown_service", errors.New("no such service"))
+		})
+	publishRequest(t, f.pub, newRID(), "")
+	// Delivered again and again, past MaxDeliver, while the DLQ says no.
+	natstest.Eventually(t, func() error {
+		if n := f.calls.Load(); n < 1 {
+			return fmt.Errorf("not handled yet")
+		}
+		c, err := f.js.Consumer(context.Background(), events.StreamCCRequests, "test")
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.NumRedelivered < 1 || info.NumAckPending != 1 {
+			return fmt.Errorf("redelivered %d, unacked %d", info.NumRedelivered, info.NumAckPending)
+		}
+		return nil
+	})
+	if n := len(f.deadLetters(t)); n != 0 {
+		t.Fatalf("%d dead letters stored while the stream refused them", n)
+	}
+	restore()
+	natstest.Eventually(t, func() error {
+		if n := len(f.deadLetters(t)); n != 1 {
+			return fmt.Errorf("%d dead letters", n)
+		}
+		if ack, _ := f.pending(t, "test"); ack != 0 {
+			return fmt.Errorf("%d unacked", ack)
+		}
+		return nil
+	})
+}

@@ -24,6 +24,11 @@ const (
 // is a few KiB, so anything near the limit is a mistake or an attack.
 const MaxMessageSize = 256 * 1024
 
+// MaxRecordSize bounds one record of the agencies' own views (the request
+// view, the ticket store), which keep a ticket's whole history with its
+// notes: larger than one event, still under NATS's 1 MiB payload limit.
+const MaxRecordSize = 960 * 1024
+
 // DuplicateWindow is how long JetStream remembers a Nats-Msg-Id. Retries
 // within it are dropped by the server; older repeats are caught by the
 // broker's first-writer-wins handoff record.
@@ -105,11 +110,11 @@ func (c StoreConfig) BucketsOf(account string) []jetstream.KeyValueConfig {
 		}
 	case AccountCC:
 		return []jetstream.KeyValueConfig{
-			kv(BucketRequestView, "The contact centre's view of each request", MaxMessageSize),
+			kv(BucketRequestView, "The contact centre's view of each request", MaxRecordSize),
 			idempotency,
 		}
 	case AccountCD:
-		return []jetstream.KeyValueConfig{kv(BucketTicketStore, "Civil Defence's ticket store", MaxMessageSize)}
+		return []jetstream.KeyValueConfig{kv(BucketTicketStore, "Civil Defence's ticket store", MaxRecordSize)}
 	}
 	return nil
 }

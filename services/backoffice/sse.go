@@ -36,14 +36,20 @@ func (h *shutdownHooks) of(r *http.Request) <-chan struct{} {
 	return ch
 }
 
-const heartbeat = 20 * time.Second
+const (
+	heartbeat    = 20 * time.Second
+	writeTimeout = 10 * time.Second
+)
 
 // serveEvents streams Server-Sent Events: one "ticket" event per change of
 // a ticket on the officer's queues, as JSON (see Change). A comment every
 // 20 s keeps proxies from closing an idle stream.
 func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request, who identity) {
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any write timeout
+	// Each write gets its own deadline: a client that stops reading must
+	// not hold this handler, or a graceful shutdown, forever.
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(writeTimeout)) }
+	deadline()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -65,11 +71,13 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request, who identi
 		case <-shutdown:
 			return
 		case <-tick.C:
+			deadline()
 			fmt.Fprint(w, ": ping\n\n")
 		case c := <-changes:
 			if c.Kind != kindResync && !who.officer.CanSee(c.Queue) {
 				continue
 			}
+			deadline()
 			data, _ := json.Marshal(c)
 			fmt.Fprintf(w, "event: ticket\ndata: %s\n\n", data)
 		}

@@ -40,7 +40,7 @@ func (b *Broker) amended(ctx context.Context, d *events.Delivery) error {
 			b.refuseChange(h, d)
 			return nil
 		}
-		h.History = append(h.History, Entry{At: now, Event: d.Type, EventID: d.ID, Status: h.Status})
+		h.record(Entry{At: now, Event: d.Type, EventID: d.ID, Status: h.Status})
 		ta := contracts.TicketAmended{TicketID: h.TicketID, RequestID: h.RequestID, Queue: h.Queue, AmendedAt: am.AmendedAt,
 			Description: am.Description, Attributes: am.Attributes, Location: am.Location, Note: am.Note}
 		return h.enqueue(eventID(h.RequestID, "ticket.amended", d.ID), contracts.TypeTicketAmended,
@@ -84,7 +84,7 @@ func (b *Broker) cancelled(ctx context.Context, d *events.Delivery) error {
 // came too late. The handoff's own status does not change.
 func (b *Broker) refuseChange(h *Handoff, d *events.Delivery) {
 	notice := finishedNotice(h.Status)
-	h.History = append(h.History, Entry{At: b.cfg.Now().UTC(), Event: d.Type, EventID: d.ID, Status: h.Status,
+	h.record(Entry{At: b.cfg.Now().UTC(), Event: d.Type, EventID: d.ID, Status: h.Status,
 		ReasonCode: contracts.ReasonHandoffFinished, Note: &notice})
 	rej := contracts.RequestRejected{RequestID: h.RequestID, RequestReference: h.RequestReference,
 		ReasonCode: contracts.ReasonHandoffFinished, Notice: notice, RejectedAt: b.cfg.Now().UTC(),

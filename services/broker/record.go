@@ -68,7 +68,26 @@ type Pending struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-const maxSeen = 64
+const (
+	maxSeen = 64
+	// maxHistory bounds the record, which must stay under the bucket's
+	// value limit however long a handoff lives. The streams keep every
+	// event; the record keeps the first step and the latest ones.
+	maxHistory = 100
+)
+
+// record adds a step to the history. Notes are kept for the current
+// status only (PublicNote): one bilingual note can be 24 KB, and the
+// contact centre's stream keeps every note anyway.
+func (h *Handoff) record(e Entry) {
+	if e.Event == contracts.TypeRequestStatus {
+		e.Note = nil
+	}
+	h.History = append(h.History, e)
+	if len(h.History) > maxHistory {
+		h.History = append(h.History[:1], h.History[len(h.History)-maxHistory+1:]...)
+	}
+}
 
 func (h *Handoff) seen(id string) bool {
 	for _, s := range h.Seen {

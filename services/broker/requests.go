@@ -68,7 +68,7 @@ func (b *Broker) route(req *contracts.RequestSubmitted, d *events.Delivery) (*Ha
 	h := &Handoff{RequestID: req.RequestID, RequestReference: req.Reference, ServiceCode: req.ServiceCode,
 		Status: contracts.StatusSubmitted, SubmittedAt: req.SubmittedAt, UpdatedAt: now}
 	h.markSeen(d.ID)
-	h.History = append(h.History, Entry{At: now, Event: d.Type, EventID: d.ID, Status: contracts.StatusSubmitted})
+	h.record(Entry{At: now, Event: d.Type, EventID: d.ID, Status: contracts.StatusSubmitted})
 	svc, reason, problems := b.admit(req)
 	if reason != "" {
 		return h, b.reject(h, d.ID, reason, problems, svc.Notice)
@@ -120,7 +120,7 @@ func (b *Broker) reject(h *Handoff, cause, reason string, problems []contracts.P
 	h.Status, h.ReasonCode = contracts.StatusRejected, reason
 	n := rejectionNotice(reason, notice)
 	h.PublicNote = &n
-	h.History = append(h.History, Entry{At: now, Event: contracts.TypeRequestRejected, EventID: cause,
+	h.record(Entry{At: now, Event: contracts.TypeRequestRejected, EventID: cause,
 		Status: contracts.StatusRejected, ReasonCode: reason, Note: &n})
 	rej := contracts.RequestRejected{RequestID: h.RequestID, RequestReference: h.RequestReference, ReasonCode: reason,
 		Problems: problems, Notice: n, RejectedAt: now}
@@ -150,7 +150,7 @@ func (b *Broker) setStatus(h *Handoff, cause string, s contracts.Status, at time
 		e.ReasonCode, e.Note = h.ReasonCode, h.PublicNote
 	}
 	st.ExpectedResolutionAt = h.ExpectedResolutionAt
-	h.History = append(h.History, e)
+	h.record(e)
 	return h.enqueue(eventID(h.RequestID, "status", fmt.Sprint(h.Sequence)), contracts.TypeRequestStatus,
 		[]string{h.RequestID}, cause, st)
 }

@@ -41,3 +41,19 @@ func TestTicketReferencesAreUniqueAndWellFormed(t *testing.T) {
 		t.Fatalf("reference %q", r)
 	}
 }
+
+func TestHistoryStaysBounded(t *testing.T) {
+	h := &Handoff{}
+	note := &contracts.Text{AR: "ملاحظة", EN: "note"}
+	for i := 0; i < 300; i++ {
+		h.record(Entry{Event: contracts.TypeRequestStatus, Version: i, Note: note})
+	}
+	if len(h.History) != maxHistory || h.History[0].Version != 0 || h.History[maxHistory-1].Version != 299 {
+		t.Fatalf("history: %d entries, first v%d, last v%d", len(h.History), h.History[0].Version, h.History[len(h.History)-1].Version)
+	}
+	for _, e := range h.History {
+		if e.Note != nil {
+			t.Fatal("a status note was kept in the history")
+		}
+	}
+}

@@ -71,7 +71,7 @@ func (b *Broker) refuseStatus(h *Handoff, d *events.Delivery, ts *contracts.Tick
 		EN: fmt.Sprintf("a ticket that is %s cannot become %s", h.Status, ts.Status),
 		AR: fmt.Sprintf("لا يمكن نقل تذكرة حالتها «%s» إلى «%s»", statusName(h.Status), statusName(ts.Status)),
 	}
-	h.History = append(h.History, Entry{At: now, Event: contracts.TypeTicketRefused, EventID: d.ID, Status: h.Status,
+	h.record(Entry{At: now, Event: contracts.TypeTicketRefused, EventID: d.ID, Status: h.Status,
 		Version: ts.Version, ReasonCode: contracts.ReasonIllegalTransition, Note: &msg})
 	ref := contracts.TicketRefused{TicketID: h.TicketID, Queue: h.Queue, RefusedEventID: d.ID, Version: ts.Version,
 		Status: ts.Status, CurrentStatus: h.Status, CurrentVersion: h.TicketVersion,
