@@ -54,7 +54,8 @@ const (
 	maxFailures   = 5
 	failureWindow = 5 * time.Minute
 	basicCacheTTL = 5 * time.Minute
-	maxTracked    = 10000
+	// maxVerified bounds the Basic cache; only correct passwords enter it.
+	maxVerified = 10000
 )
 
 func newAuthenticator(o *Officers, key []byte, ttl time.Duration, now func() time.Time) *authenticator {
@@ -106,16 +107,23 @@ func (a *authenticator) throttled(id string) bool {
 			recent = append(recent, t)
 		}
 	}
-	a.failures[id] = recent
+	if len(recent) == 0 {
+		delete(a.failures, id)
+	} else {
+		a.failures[id] = recent
+	}
 	return len(recent) >= maxFailures
 }
 
+// fail counts a failed login. Only officers' ids are counted: that bounds
+// the memory by the officers' file, and a spray of made-up ids can neither
+// grow it nor reset a real officer's count.
 func (a *authenticator) fail(id string) {
+	if _, known := a.officers.Get(id); !known {
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.failures) > maxTracked {
-		clear(a.failures) // bounded memory under a spray of ids
-	}
 	a.failures[id] = append(a.failures[id], a.now())
 }
 
@@ -133,7 +141,7 @@ func (a *authenticator) basic(id, password string) (Officer, error) {
 		return o, err
 	}
 	a.mu.Lock()
-	if len(a.verified) > maxTracked {
+	if len(a.verified) > maxVerified {
 		clear(a.verified)
 	}
 	a.verified[k] = a.now().Add(basicCacheTTL)
