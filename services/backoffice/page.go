@@ -114,7 +114,7 @@ func (s *Service) page(h pageHandler) http.HandlerFunc {
 			}
 		}
 		if who.session == nil {
-			http.Redirect(w, r, s.cfg.BasePath+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, s.cfg.BasePath+"/login?next="+url.QueryEscape(s.returnTo(r)), http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost && !readForm(w, r) {
@@ -190,6 +190,18 @@ func readForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // safeNext keeps a redirect inside the back office.
+// returnTo is where to come back after logging in: the page itself for a
+// GET; for a form post (whose URL only takes POST), the page the form was on.
+func (s *Service) returnTo(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+		return s.safeNext(ref.RequestURI())
+	}
+	return s.cfg.BasePath + "/"
+}
+
 func (s *Service) safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, s.cfg.BasePath+"/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
 		return s.cfg.BasePath + "/"

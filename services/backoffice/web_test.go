@@ -172,6 +172,24 @@ func TestForeignTicketPageIsNotFoundAndRedirectsStayInside(t *testing.T) {
 	}
 }
 
+// A form post whose session ran out comes back, after logging in, to the
+// page the form was on, not to its POST-only action URL.
+func TestExpiredSessionFormPostReturnsToItsPage(t *testing.T) {
+	o := newOffice(t, nil)
+	lic := o.open("licensing")
+	b := newBrowser(t, o)
+	page := b.base + "/backoffice/tickets/" + lic.TicketID
+	res, _ := b.post("/backoffice/tickets/"+lic.TicketID+"/accept", url.Values{}, http.Header{"Referer": {page}})
+	want := "/backoffice/login?next=" + url.QueryEscape("/backoffice/tickets/"+lic.TicketID)
+	if loc := res.Header.Get("Location"); loc != want {
+		t.Fatalf("redirected to %q, want %q", loc, want)
+	}
+	res, _ = b.post("/backoffice/tickets/"+lic.TicketID+"/accept", url.Values{}, http.Header{"Referer": {"https://evil.example/x"}})
+	if loc := res.Header.Get("Location"); loc != "/backoffice/login?next="+url.QueryEscape("/backoffice/") {
+		t.Fatalf("a foreign referer was followed: %q", loc)
+	}
+}
+
 func TestPageSpeaksArabicAndEnglish(t *testing.T) {
 	o := newOffice(t, nil)
 	o.open("licensing")
