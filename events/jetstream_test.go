@@ -581,3 +581,38 @@ func TestDeadLetterWriteFailureKeepsTheMessage(t *testing.T) {
 		return nil
 	})
 }
+
+func TestProvisionIsIdempotentAndStreamsKeepTheirRecord(t *testing.T) {
+	s := natstest.Start(t) // provisions once
+	_, admin := natstest.Connect(t, s, "broker-admin")
+	ctx := context.Background()
+	before, err := admin.Stream(ctx, events.StreamCCRequests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := events.Provision(ctx, admin, events.AccountBroker, events.StoreConfig{Replicas: 1}); err != nil {
+		t.Fatalf("second provision: %v", err)
+	}
+	after, _ := admin.Stream(ctx, events.StreamCCRequests)
+	cfg := after.CachedInfo().Config
+	if after.CachedInfo().Created != before.CachedInfo().Created {
+		t.Fatal("provisioning again recreated the stream")
+	}
+	if !cfg.DenyDelete || !cfg.DenyPurge || cfg.AllowRollup || cfg.Storage != jetstream.FileStorage ||
+		cfg.MaxMsgSize != events.MaxMessageSize || cfg.Duplicates != events.DuplicateWindow {
+		t.Fatalf("stream config: %+v", cfg)
+	}
+	p := agentPublisher(t, s)
+	pub := publishRequest(t, p, newRID(), "")
+	if err := after.DeleteMsg(ctx, pub.Sequence); err == nil {
+		t.Fatal("a stored request could be deleted")
+	}
+	if err := after.Purge(ctx); err == nil {
+		t.Fatal("the stream could be purged")
+	}
+	_, cc := natstest.Connect(t, s, "agent")
+	huge := make([]byte, events.MaxMessageSize+1)
+	if _, err := cc.Publish(ctx, "cc.request.x.submitted", huge); err == nil {
+		t.Fatal("a message over the stream's size limit was stored")
+	}
+}

@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/sharjah-handoff/handoff/contracts"
+	"github.com/sharjah-handoff/handoff/events"
 	"github.com/sharjah-handoff/handoff/internal/natstest"
 )
 
@@ -202,5 +206,58 @@ func TestHelpAndUsageErrors(t *testing.T) {
 	out, _ = cmd.CombinedOutput()
 	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "/attributes/hazard_type") || !strings.Contains(string(out), "/location") {
 		t.Fatalf("bad submit: exit %d\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+}
+
+// TestStandaloneBrokerAgainstExternalNATS runs `handoff broker --nats` as
+// its own process against a server it did not start, as in production, and
+// stops it with SIGTERM.
+func TestStandaloneBrokerAgainstExternalNATS(t *testing.T) {
+	s := natstest.Start(t)
+	creds := s.Credentials("broker")
+	cmd := exec.Command(binary(t), "broker", "--nats", s.URL(), "--user", "broker", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "HANDOFF_NATS_PASSWORD="+creds.Password)
+	errOut := &syncBuffer{}
+	cmd.Stderr = errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	_, js := natstest.Connect(t, s, "agent")
+	pub, _ := events.NewPublisher(js, "/contact-centre/test")
+	id := uuid.Must(uuid.NewV7())
+	req := contracts.RequestSubmitted{RequestID: id.String(), Reference: contracts.RandomReference("CC", id),
+		ServiceCode: "service_inquiry", SubmittedAt: time.Now().UTC(), Channel: "phone", Language: "en",
+		Attributes: contracts.Attributes{"inquiry_topic": "fees"}}
+	if _, err := pub.Publish(context.Background(), events.Outgoing{Type: contracts.TypeRequestSubmitted,
+		Tokens: []string{req.RequestID}, Subject: req.RequestID, CorrelationID: req.RequestID, Payload: req}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if n := len(natstest.StreamMessages(t, s, events.StreamCDTickets, "cd.ticket.customer_care.*.opened")); n != 1 {
+			return fmt.Errorf("%d tickets on customer_care; broker log:\n%s", n, errOut.String())
+		}
+		return nil
+	})
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("broker exited with %v after SIGTERM\n%s", err, errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("broker still running 15s after SIGTERM")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("SIGTERM took %s", took)
+	}
+	if !strings.Contains(errOut.String(), `"msg":"broker running"`) {
+		t.Fatalf("unexpected broker log:\n%s", errOut.String())
 	}
 }
