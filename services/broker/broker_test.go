@@ -407,3 +407,40 @@ func TestBrokerStoppedWhileStartingReturnsNil(t *testing.T) {
 		t.Fatalf("Run stopped before it started: %v", err)
 	}
 }
+
+// A watch left behind for a handoff that was acknowledged (as after a crash
+// between acknowledgement and unwatching) is removed, never reported.
+func TestWatchdogRemovesAStaleWatchInsteadOfReporting(t *testing.T) {
+	h := newHarness(t)
+	for i := range h.cat.Services {
+		if h.cat.Services[i].Code == "fire_safety_inspection" {
+			h.cat.Services[i].AckSLASeconds = 1
+		}
+	}
+	h.startBroker(func(c *broker.Config) { c.ReportEvery = 200 * time.Millisecond })
+	req := inspection()
+	h.submit(req, "")
+	opened := h.waitTicket(req.RequestID)
+	h.status(opened.TicketID, req.RequestID, 1, contracts.StatusAccepted)
+	h.waitStatuses(req.RequestID, 2)
+
+	_, admin := natstest.Connect(t, h.s, "broker-admin")
+	sla, err := admin.KeyValue(context.Background(), "HANDOFF_SLA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := fmt.Sprintf(`{"request_id":%q,"request_reference":%q,"ticket_id":%q,"ticket_reference":%q,"queue":"inspections","ack_due_at":%q,"reports":0}`,
+		req.RequestID, req.Reference, opened.TicketID, opened.TicketReference, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
+	if _, err := sla.Put(context.Background(), req.RequestID, []byte(stale)); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, func() error {
+		if _, err := sla.Get(context.Background(), req.RequestID); err == nil {
+			return fmt.Errorf("stale watch still there")
+		}
+		return nil
+	})
+	if _, _, od := h.ccEvents(req.RequestID); len(od) != 0 {
+		t.Fatalf("an acknowledged handoff was reported overdue %d times", len(od))
+	}
+}

@@ -76,24 +76,29 @@ func isWrongSequence(err error) bool {
 // record's revision as last written, or 0 if unknown. Independent round
 // trips to the server run concurrently: they dominate a handoff's latency.
 func (b *Broker) flush(ctx context.Context, h *Handoff, rev uint64) error {
+	// The SLA watch list is independent of the rest; the indexes must
+	// exist before the ticket is sent, since Civil Defence's first answer
+	// is looked up by them.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.syncSLA(gctx, h) })
-	if !h.Indexed {
-		g.Go(func() error { return b.store.index(gctx, h) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if len(h.Outbox) == 0 {
-		return nil
-	}
-	if err := b.fault("before-publish"); err != nil {
-		return err
-	}
-	if err := b.publishOutbox(ctx, h); err != nil {
-		return err
-	}
-	return b.clearOutbox(ctx, h, rev)
+	g.Go(func() error {
+		if !h.Indexed {
+			if err := b.store.index(gctx, h); err != nil {
+				return err
+			}
+		}
+		if len(h.Outbox) == 0 {
+			return nil
+		}
+		if err := b.fault("before-publish"); err != nil {
+			return err
+		}
+		if err := b.publishOutbox(gctx, h); err != nil {
+			return err
+		}
+		return b.clearOutbox(gctx, h, rev)
+	})
+	return g.Wait()
 }
 
 // publishOutbox sends the pending events and waits for their acks. Events
@@ -202,9 +207,10 @@ func (b *Broker) syncSLA(ctx context.Context, h *Handoff) error {
 		}
 		return nil
 	}
-	// Purge only what is there, and let the purge marker expire, so that
-	// finished handoffs leave nothing behind for the watchdog to read.
-	if _, err := b.sla.Get(ctx, h.RequestID); errors.Is(err, jetstream.ErrKeyNotFound) {
+	// Purge when the handoff has just left queued, and let the purge
+	// marker expire, so that finished handoffs leave nothing behind for
+	// the watchdog to read.
+	if !h.leftQueue {
 		return nil
 	}
 	if err := b.sla.Purge(ctx, h.RequestID, jetstream.PurgeTTL(time.Hour)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {

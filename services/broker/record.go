@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sharjah-handoff/handoff/contracts"
 )
@@ -45,6 +47,11 @@ type Handoff struct {
 	Outbox []Pending `json:"outbox,omitempty"`
 	// Indexed is set once the ticket and reference index keys exist.
 	Indexed bool `json:"indexed,omitempty"`
+	// leftQueue is set, in memory only, by the change that moves the
+	// handoff out of queued: its flush removes the SLA watch. A watch left
+	// behind by a crash is removed by the watchdog, which checks the record
+	// before reporting.
+	leftQueue bool
 }
 
 // Entry is one step of a handoff's history.
@@ -116,7 +123,8 @@ var ErrNotFound = errors.New("handoff not found")
 
 // Store reads and writes handoff records.
 type Store struct {
-	kv jetstream.KeyValue
+	kv      jetstream.KeyValue
+	tickets ticketCache
 }
 
 // NewStore opens the HANDOFFS bucket.
@@ -162,6 +170,9 @@ func (s *Store) Find(ctx context.Context, key string) (*Handoff, error) {
 
 // RequestOfTicket returns the request id behind a ticket id.
 func (s *Store) RequestOfTicket(ctx context.Context, tid string) (string, error) {
+	if rid, ok := s.tickets.get(tid); ok {
+		return rid, nil
+	}
 	e, err := s.kv.Get(ctx, ticketKey(tid))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return "", fmt.Errorf("ticket %s: %w", tid, ErrNotFound)
@@ -169,7 +180,34 @@ func (s *Store) RequestOfTicket(ctx context.Context, tid string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("ticket %s: %w", tid, err)
 	}
+	s.tickets.put(tid, string(e.Value()))
 	return string(e.Value()), nil
+}
+
+// ticketCache remembers which request a ticket belongs to — a fact that
+// never changes — so that each status change saves a read. It is bounded:
+// when full it starts over, and misses fall back to the bucket.
+type ticketCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const ticketCacheSize = 100_000
+
+func (c *ticketCache) get(tid string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rid, ok := c.m[tid]
+	return rid, ok
+}
+
+func (c *ticketCache) put(tid, rid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= ticketCacheSize {
+		c.m = make(map[string]string)
+	}
+	c.m[tid] = rid
 }
 
 // Create stores a new handoff; it fails with jetstream.ErrKeyExists if the
@@ -198,12 +236,16 @@ func (s *Store) index(ctx context.Context, h *Handoff) error {
 	if h.TicketID != "" {
 		keys = append(keys, ticketKey(h.TicketID), referenceKey(h.TicketReference))
 	}
+	g, gctx := errgroup.WithContext(ctx)
 	for _, k := range keys {
-		if _, err := s.kv.Create(ctx, k, []byte(h.RequestID)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-			return fmt.Errorf("index %s: %w", k, err)
-		}
+		g.Go(func() error {
+			if _, err := s.kv.Create(gctx, k, []byte(h.RequestID)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+				return fmt.Errorf("index %s: %w", k, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // List returns every handoff record, for operators' tools.

@@ -129,6 +129,7 @@ func (b *Broker) reject(h *Handoff, cause, reason string, problems []contracts.P
 
 // setStatus moves the handoff to a new status and tells the contact centre.
 func (b *Broker) setStatus(h *Handoff, cause string, s contracts.Status, at time.Time, ts *contracts.TicketStatus) error {
+	h.leftQueue = h.Status == contracts.StatusQueued && s != contracts.StatusQueued
 	h.Status = s
 	h.Sequence++
 	st := contracts.RequestStatus{RequestID: h.RequestID, RequestReference: h.RequestReference, Sequence: h.Sequence,

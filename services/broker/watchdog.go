@@ -97,6 +97,15 @@ func (b *Broker) reportOne(ctx context.Context, key string, s slaEntry, now time
 	if !s.LastReportAt.IsZero() && now.Sub(s.LastReportAt) < b.cfg.ReportEvery {
 		return s, nil // another instance reported it
 	}
+	// The record has the last word: a watch left behind (a crash between
+	// acknowledgement and unwatching, or a late watch racing a quick
+	// acknowledgement) is removed rather than reported.
+	if h, _, err := b.store.Get(ctx, s.RequestID); err == nil && h.Status != contracts.StatusQueued {
+		if err := b.sla.Purge(ctx, key, jetstream.PurgeTTL(time.Hour)); err != nil {
+			return s, fmt.Errorf("remove stale sla watch: %w", err)
+		}
+		return s, nil
+	}
 	s.Reports++
 	s.LastReportAt = now
 	data, _ := json.Marshal(s)
