@@ -14,10 +14,14 @@ import (
 // getRequest is GET requests/{id}: one request by id or short reference,
 // as a list of one, as the spec has it.
 func (s *Service) getRequest(c *call, id string) {
-	if _, ok := s.requireClient(c); !ok {
+	cl, ok := s.requireClient(c)
+	if !ok {
 		return
 	}
 	rec, err := s.view.find(c.r.Context(), id)
+	if err == nil && !s.mayRead(cl, rec) {
+		err = errNoRequest
+	}
 	if errors.Is(err, errNoRequest) {
 		s.fail(c, faultNotFound("service_request_id", id))
 		return
@@ -33,7 +37,8 @@ func (s *Service) getRequest(c *call, id string) {
 // listRequests is GET requests. service_request_id, when given, overrides
 // every other filter, as the spec says.
 func (s *Service) listRequests(c *call) {
-	if _, ok := s.requireClient(c); !ok {
+	cl, ok := s.requireClient(c)
+	if !ok {
 		return
 	}
 	params := c.r.URL.Query()
@@ -57,9 +62,19 @@ func (s *Service) listRequests(c *call) {
 	}
 	out := make([]requestOut, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, s.requestOf(r, c.lang, c.ext))
+		if s.mayRead(cl, r) {
+			out = append(out, s.requestOf(r, c.lang, c.ext))
+		}
 	}
 	s.respond(c, http.StatusOK, out, requestsXML{Requests: out})
+}
+
+// mayRead applies the catalogue's staff-only flag to requests as it is
+// applied to services: only a staff key sees requests for a staff-only
+// service.
+func (s *Service) mayRead(cl *client, r *Record) bool {
+	svc, ok := s.cfg.Catalogue.Lookup(r.ServiceCode)
+	return !ok || !svc.StaffOnly || cl.staff
 }
 
 // requestsByID looks up a comma-separated list of ids and references;

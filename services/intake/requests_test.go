@@ -234,3 +234,25 @@ func TestGetRequestAccessAndNotFound(t *testing.T) {
 		}
 	}
 }
+
+// Requests for a staff-only service are for staff keys only, as the
+// service itself is.
+func TestStaffOnlyRequestsHiddenFromPublicKeys(t *testing.T) {
+	h := newHarness(t)
+	f := url.Values{"api_key": {staffKey}, "service_code": {"inspection_reschedule"},
+		"address_string": {"Industrial Area 6, Sharjah"}, "attribute[original_ticket_reference]": {"CD-7HQF-6WQY"},
+		"attribute[new_date]": {time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)}}
+	c := h.submit(f)
+	if res := h.get("/open311/v2/requests/" + c.ID + ".json?api_key=" + publicKey); res.status != http.StatusNotFound {
+		t.Fatalf("public key reading a staff-only request: %s", res)
+	}
+	if res := h.get("/open311/v2/requests/" + c.ID + ".json?api_key=" + staffKey); res.status != http.StatusOK {
+		t.Fatalf("staff key reading it: %s", res)
+	}
+	for key, want := range map[string]bool{publicKey: false, staffKey: true} {
+		res := h.get("/open311/v2/requests.json?service_request_id=" + c.ID + "&api_key=" + key)
+		if got := strings.Contains(res.String(), c.ID); res.status != http.StatusOK || got != want {
+			t.Fatalf("list with key %s: %s (listed: %v, want %v)", key[:6], res, got, want)
+		}
+	}
+}
