@@ -444,3 +444,36 @@ func TestWatchdogRemovesAStaleWatchInsteadOfReporting(t *testing.T) {
 		t.Fatalf("an acknowledged handoff was reported overdue %d times", len(od))
 	}
 }
+
+// An event whose payload names another request or ticket than its subject
+// is refused as a contract violation and changes nothing.
+func TestEventOnAnotherIDsSubjectIsRefused(t *testing.T) {
+	h := newHarness(t)
+	b, _ := h.startBroker(nil)
+	req := inspection()
+	h.submit(req, "")
+	opened := h.waitTicket(req.RequestID)
+	other := uuid.Must(uuid.NewV7()).String()
+	h.publish(h.cd, contracts.TypeTicketStatus, "", []string{other}, req.RequestID, contracts.TicketStatus{
+		TicketID: opened.TicketID, Version: 1, Status: contracts.StatusAccepted, CDStatusCode: "ACK", ChangedAt: time.Now().UTC()})
+	misfiled := inspection()
+	h.publish(h.cc, contracts.TypeRequestSubmitted, "", []string{other}, other, misfiled)
+	natstest.Eventually(t, func() error {
+		n := 0
+		for _, dl := range h.deadLetters() {
+			if dl.Reason == contracts.ReasonContractViolation {
+				n++
+			}
+		}
+		if n != 2 {
+			return fmt.Errorf("%d contract violations dead-lettered", n)
+		}
+		return nil
+	})
+	if rec, _ := b.Store().Find(context.Background(), req.RequestID); rec.Status != contracts.StatusQueued {
+		t.Fatalf("a status on another ticket's subject changed this one to %s", rec.Status)
+	}
+	if _, err := b.Store().Find(context.Background(), misfiled.RequestID); err == nil {
+		t.Fatal("a request filed under another id was handed off")
+	}
+}

@@ -30,6 +30,9 @@ func (b *Broker) amended(ctx context.Context, d *events.Delivery) error {
 	if err := json.Unmarshal(d.Data, &am); err != nil {
 		return events.Permanent(events.ReasonSchema, err)
 	}
+	if err := onItsSubject(d, am.RequestID); err != nil {
+		return err
+	}
 	_, err := b.change(ctx, am.RequestID, func(h *Handoff) error {
 		if h.seen(d.ID) {
 			return errUnchanged
@@ -55,6 +58,9 @@ func (b *Broker) cancelled(ctx context.Context, d *events.Delivery) error {
 	var c contracts.RequestCancelled
 	if err := json.Unmarshal(d.Data, &c); err != nil {
 		return events.Permanent(events.ReasonSchema, err)
+	}
+	if err := onItsSubject(d, c.RequestID); err != nil {
+		return err
 	}
 	_, err := b.change(ctx, c.RequestID, func(h *Handoff) error {
 		if h.seen(d.ID) {

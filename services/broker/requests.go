@@ -34,6 +34,9 @@ func (b *Broker) submitted(ctx context.Context, d *events.Delivery) error {
 	if err := json.Unmarshal(d.Data, &req); err != nil {
 		return events.Permanent(events.ReasonSchema, err)
 	}
+	if err := onItsSubject(d, req.RequestID); err != nil {
+		return err
+	}
 	h, err := b.route(&req, d)
 	if err != nil {
 		return events.Permanent(events.ReasonSchema, err)
@@ -179,4 +182,16 @@ func must(err error) {
 func ticketReference(seq uint64) string {
 	const mask = 1<<40 - 1
 	return contracts.Reference(contracts.TicketReferencePrefix, (seq*0x9E3779B97F)&mask)
+}
+
+// onItsSubject checks that an event travelled on the subject its payload
+// names: a request filed under another request's id (or a status under
+// another ticket's) would otherwise change the wrong handoff.
+func onItsSubject(d *events.Delivery, id string) error {
+	want, err := events.Subject(d.Type, id)
+	if err != nil || want != d.NATSSubject {
+		return events.Permanent(contracts.ReasonContractViolation,
+			fmt.Errorf("payload names %s but travelled on %s", id, d.NATSSubject))
+	}
+	return nil
 }

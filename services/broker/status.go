@@ -22,6 +22,9 @@ func (b *Broker) handleStatus(ctx context.Context, d *events.Delivery) error {
 	if err := json.Unmarshal(d.Data, &ts); err != nil {
 		return events.Permanent(events.ReasonSchema, err)
 	}
+	if err := onItsSubject(d, ts.TicketID); err != nil {
+		return err
+	}
 	rid, err := b.store.RequestOfTicket(ctx, ts.TicketID)
 	if errors.Is(err, ErrNotFound) {
 		return events.Permanent(contracts.ReasonUnknownTicket, err)

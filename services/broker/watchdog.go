@@ -20,11 +20,26 @@ import (
 // acts. Its memory and each tick's work grow with the open handoffs only:
 // finished ones have left the bucket.
 func (b *Broker) watch(ctx context.Context) error {
+	for {
+		err := b.watchOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		// The watcher broke (a long outage, a bucket moved): start over
+		// from the bucket's current contents rather than stop the broker.
+		b.log.Warn("sla watchdog restarting", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// watchOnce runs one watcher until ctx ends or the watcher breaks.
+func (b *Broker) watchOnce(ctx context.Context) error {
 	w, err := b.sla.WatchAll(ctx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while starting
-		}
 		return fmt.Errorf("sla watchdog: %w", err)
 	}
 	defer func() { _ = w.Stop() }()
