@@ -67,13 +67,18 @@ func (v *view) watch(ctx context.Context, w jetstream.KeyWatcher, stale func() b
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	listing := map[string]*Record{}
+	lastPrune := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
 			if stale() {
 				return
+			}
+			if now.Sub(lastPrune) > time.Hour {
+				v.prune(now)
+				lastPrune = now
 			}
 		case e, ok := <-w.Updates():
 			if !ok {
@@ -84,7 +89,7 @@ func (v *view) watch(ctx context.Context, w jetstream.KeyWatcher, stale func() b
 				v.replace(listing)
 				listing = nil
 			case listing != nil:
-				if r, err := decodeRecord(e.Value()); err == nil && e.Operation() == jetstream.KeyValuePut {
+				if r, err := decodeRecord(e.Value()); err == nil && e.Operation() == jetstream.KeyValuePut && kept(r, time.Now()) {
 					listing[r.ID] = r
 				}
 			default:
@@ -96,6 +101,28 @@ func (v *view) watch(ctx context.Context, w jetstream.KeyWatcher, stale func() b
 
 // kindResync tells live pages that the whole view was reloaded.
 const kindResync = "resync"
+
+// finishedKept is how long a finished ticket (closed, rejected, cancelled)
+// stays in the view after its last change. Older ones stay in the store,
+// where the ticket page reads them, but not in memory: the view's size
+// follows the open tickets and the last weeks' finished ones, not the
+// years of history.
+const finishedKept = 30 * 24 * time.Hour
+
+func kept(r *Record, now time.Time) bool {
+	return r.Open() || now.Sub(r.UpdatedAt) < finishedKept
+}
+
+// prune drops finished tickets older than finishedKept.
+func (v *view) prune(now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id, r := range v.tickets {
+		if !kept(r, now) {
+			delete(v.tickets, id)
+		}
+	}
+}
 
 // replace swaps in a complete listing and tells live pages to refresh.
 func (v *view) replace(all map[string]*Record) {
