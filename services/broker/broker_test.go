@@ -166,9 +166,7 @@ func TestBrokerKilledMidHandoffCompletesOnRestart(t *testing.T) {
 func TestStatusUpdatesTwiceAndOutOfOrder(t *testing.T) {
 	h := newHarness(t)
 	b, _ := h.startBroker(nil)
-	req := inspection()
-	h.submit(req, "")
-	opened := h.waitTicket(req.RequestID)
+	req, opened := h.handOff()
 	tid, rid := opened.TicketID, req.RequestID
 
 	mk := func(v int, s contracts.Status) contracts.TicketStatus {
@@ -197,9 +195,7 @@ func TestStatusUpdatesTwiceAndOutOfOrder(t *testing.T) {
 func TestIllegalTransitionsRefusedAndDeadLettered(t *testing.T) {
 	h := newHarness(t)
 	h.startBroker(nil)
-	req := inspection()
-	h.submit(req, "")
-	opened := h.waitTicket(req.RequestID)
+	req, opened := h.handOff()
 	tid, rid := opened.TicketID, req.RequestID
 
 	bad := h.status(tid, rid, 1, contracts.StatusResolved) // queued → resolved
@@ -360,15 +356,9 @@ func TestCancelAndAmendAfterFinish(t *testing.T) {
 
 func TestWatchdogReportsUnacknowledgedUntilAccepted(t *testing.T) {
 	h := newHarness(t)
-	for i := range h.cat.Services {
-		if h.cat.Services[i].Code == "fire_safety_inspection" {
-			h.cat.Services[i].AckSLASeconds = 1
-		}
-	}
+	h.setAckSLA("fire_safety_inspection", 1)
 	h.startBroker(func(c *broker.Config) { c.ReportEvery = 300 * time.Millisecond })
-	req := inspection()
-	h.submit(req, "")
-	opened := h.waitTicket(req.RequestID)
+	req, opened := h.handOff()
 	var od []contracts.RequestOverdue
 	natstest.Eventually(t, func() error {
 		if _, _, od = h.ccEvents(req.RequestID); len(od) < 2 {
@@ -412,15 +402,9 @@ func TestBrokerStoppedWhileStartingReturnsNil(t *testing.T) {
 // between acknowledgement and unwatching) is removed, never reported.
 func TestWatchdogRemovesAStaleWatchInsteadOfReporting(t *testing.T) {
 	h := newHarness(t)
-	for i := range h.cat.Services {
-		if h.cat.Services[i].Code == "fire_safety_inspection" {
-			h.cat.Services[i].AckSLASeconds = 1
-		}
-	}
+	h.setAckSLA("fire_safety_inspection", 1)
 	h.startBroker(func(c *broker.Config) { c.ReportEvery = 200 * time.Millisecond })
-	req := inspection()
-	h.submit(req, "")
-	opened := h.waitTicket(req.RequestID)
+	req, opened := h.handOff()
 	h.status(opened.TicketID, req.RequestID, 1, contracts.StatusAccepted)
 	h.waitStatuses(req.RequestID, 2)
 
@@ -450,9 +434,7 @@ func TestWatchdogRemovesAStaleWatchInsteadOfReporting(t *testing.T) {
 func TestEventOnAnotherIDsSubjectIsRefused(t *testing.T) {
 	h := newHarness(t)
 	b, _ := h.startBroker(nil)
-	req := inspection()
-	h.submit(req, "")
-	opened := h.waitTicket(req.RequestID)
+	req, opened := h.handOff()
 	other := uuid.Must(uuid.NewV7()).String()
 	h.publish(h.cd, contracts.TypeTicketStatus, "", []string{other}, req.RequestID, contracts.TicketStatus{
 		TicketID: opened.TicketID, Version: 1, Status: contracts.StatusAccepted, CDStatusCode: "ACK", ChangedAt: time.Now().UTC()})

@@ -226,3 +226,21 @@ func natsMsg(subject, rid, body string) *nats.Msg {
 	m.Data = []byte(body)
 	return m
 }
+
+// handOff submits an inspection request and waits for its ticket.
+func (h *harness) handOff() (contracts.RequestSubmitted, contracts.TicketOpened) {
+	h.t.Helper()
+	req := inspection()
+	h.submit(req, "")
+	return req, h.waitTicket(req.RequestID)
+}
+
+// setAckSLA shortens a service's acknowledgement SLA for watchdog tests;
+// call it before starting the broker.
+func (h *harness) setAckSLA(code string, seconds int64) {
+	for i := range h.cat.Services {
+		if h.cat.Services[i].Code == code {
+			h.cat.Services[i].AckSLASeconds = seconds
+		}
+	}
+}
